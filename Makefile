@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Each creates the virtualenv it needs, so a fresh clone with Python 3.11+ and make is enough.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test e2e lint screenshots translations clean
+
+# The stamp files re-run the install whenever pyproject.toml changes.
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or later is required" if sys.version_info < (3, 11) else 0)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-dev: pyproject.toml $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/supportit db upgrade
+	$(BIN)/supportit demo load
+	@echo ""
+	@echo "SupportIT is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops everything)"
+	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
+
+test: $(BIN)/.installed-dev
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# Browser tests: Playwright drives Debian's Chromium (never a downloaded browser).
+e2e: $(BIN)/.installed-dev
+	@test -x /usr/bin/chromium || (echo "Installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| (echo "Could not install chromium: run 'sudo apt-get install -y chromium'" && exit 1))
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# After changing user-facing text: refresh the French catalogue, translate, then run it again.
+translations: $(BIN)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d supportit/translations --no-location --width 100
+	$(BIN)/pybabel compile -d supportit/translations
+
+screenshots: $(BIN)/.installed-dev
+	$(BIN)/python -m tests.e2e.screenshots docs/screenshots
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,76 @@
+"""SupportIT: support ticketing and run supervision for FLOA Pay's partner technical support."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from supportit import cli, config, errors, extensions, i18n, templating
+from supportit import db as database  # the module: `supportit.db` must stay importable by path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
+    """Build the application; tests pass a mapping that overrides the environment's settings."""
+    given = dict(test_config or {})
+    instance_path = Path(
+        str(given.get("INSTANCE_PATH") or os.environ.get("SUPPORTIT_INSTANCE_PATH") or "")
+        or PROJECT_ROOT / "instance"
+    ).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(config.from_environment(instance_path, given=given))
+    app.config.from_mapping(given)
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    database.db.init_app(app)
+    extensions.migrate.init_app(
+        app, database.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+    )
+    extensions.csrf.init_app(app)
+    extensions.bootstrap.init_app(app)
+    i18n.init_app(app)
+    _init_login(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from supportit.models import User
+
+    manager = extensions.login_manager
+    manager.init_app(app)
+    manager.login_view = "auth.login"
+    manager.login_message = _l("Please log in to continue.")
+    manager.login_message_category = "info"
+    # A stolen cookie from another browser or network drops the session instead of being trusted.
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        return database.db.session.get(User, int(user_id))
+
+
+def _register_blueprints(app: Flask) -> None:
+    from supportit.web import auth, portal, queue
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(portal.bp)
+    app.register_blueprint(queue.bp)

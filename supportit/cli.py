@@ -1,0 +1,60 @@
+"""The `supportit` command: Flask's CLI bound to create_app, plus one group per area."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from supportit.db import db
+
+
+def _create_app() -> Flask:
+    from supportit import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """SupportIT: tickets and run supervision for FLOA Pay partner support."""
+
+
+demo_group = click.Group("demo", help="Demonstration data (invented merchants and people).")
+user_group = click.Group("user", help="Manage user accounts.")
+
+
+@demo_group.command("load")
+def demo_load() -> None:
+    """Load the demo merchants, accounts and tickets. Running it again changes nothing."""
+    from supportit.services import demo
+
+    result = demo.load()
+    click.echo(f"Demo data: {result.created} created, {result.existing} already present.")
+    click.echo("")
+    click.echo("Demo accounts (password after the slash):")
+    for email, password, what in demo.ACCOUNTS_SUMMARY:
+        click.echo(f"  {email:32} / {password:12} {what}")
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["agent", "admin"]), required=True)
+@click.password_option()
+def user_create(email: str, name: str, role: str, password: str) -> None:
+    """Create a support agent or admin account."""
+    from supportit.services import users
+    from supportit.services.errors import ServiceError
+
+    try:
+        user = users.create_staff(email=email, name=name, role=role, password=password)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Created {user.role} {user.email}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo_group)
+    app.cli.add_command(user_group)
+    app.shell_context_processor(lambda: {"db": db})

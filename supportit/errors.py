@@ -1,0 +1,60 @@
+"""Error pages: a clear, translated message and the right status; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please check the form.")),
+    403: (_l("Access denied"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("This page does not exist, or you do not have access to it.")),
+    405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    413: (
+        _l("Files too large"),
+        _l("The files you sent are too large. Nothing was saved: please send smaller files."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred and nothing was changed. Please try again in a moment."),
+    ),
+}
+
+
+def render_error(code: int, message: object = None):
+    title, default_message = MESSAGES.get(code, MESSAGES[500])
+    return (
+        render_template(
+            "errors/error.html", code=code, title=title, message=message or default_message
+        ),
+        code,
+    )
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(
+            400,
+            _l(
+                "Your session has expired or the form was sent incomplete. "
+                "Nothing was saved: go back, reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code if error.code in MESSAGES else 400)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        log.exception("unhandled error", exc_info=error.original_exception)
+        return render_error(500)

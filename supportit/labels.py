@@ -1,0 +1,101 @@
+"""Translated labels for the domain's enums, shared by pages, forms and mail."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from supportit.models import Category, Environment, MerchantEnvironment, Priority, Product, Status
+
+CATEGORY_LABELS = {
+    Category.ONBOARDING: _l("Onboarding / set-up"),
+    Category.INTEGRATION: _l("Integration / acceptance testing"),
+    Category.RUN: _l("Production incident (RUN)"),
+    Category.ORDER_MANAGEMENT: _l("Order management"),
+}
+
+CATEGORY_SHORT_LABELS = {
+    Category.ONBOARDING: _l("Onboarding"),
+    Category.INTEGRATION: _l("Integration"),
+    Category.RUN: _l("RUN"),
+    Category.ORDER_MANAGEMENT: _l("Orders"),
+}
+
+# One line that tells a merchant which category fits, shown beside the choice.
+CATEGORY_HELP = {
+    Category.ONBOARDING: _l(
+        "Contract, merchant file, portal credentials, MID/MSID, FLOA parameters, go-live date, "
+        "adding a product or a country."
+    ),
+    Category.INTEGRATION: _l(
+        "Connecting to Paygate: parameters and formats, encryption, MAC, JSON objects, "
+        "test cards and test orders."
+    ),
+    Category.RUN: _l(
+        "In production: payments failing, timeouts, Paygate errors, notifications not received, "
+        "unusual refusal rates."
+    ),
+    Category.ORDER_MANAGEMENT: _l(
+        "After payment: capture, refund, cancellation, order status, funds not received, exports."
+    ),
+}
+
+STATUS_LABELS = {
+    Status.NEW: _l("New"),
+    Status.OPEN: _l("Open"),
+    Status.PENDING_MERCHANT: _l("Waiting for merchant"),
+    Status.RESOLVED: _l("Resolved"),
+    Status.CLOSED: _l("Closed"),
+}
+
+STATUS_BADGES = {
+    Status.NEW: "text-bg-primary",
+    Status.OPEN: "text-bg-info",
+    Status.PENDING_MERCHANT: "text-bg-warning",
+    Status.RESOLVED: "text-bg-success",
+    Status.CLOSED: "text-bg-secondary",
+}
+
+PRIORITY_LABELS = {
+    Priority.P1: _l("P1 — critical: payments impossible in production"),
+    Priority.P2: _l("P2 — high: a feature is broken or degraded"),
+    Priority.P3: _l("P3 — normal: a question or a problem with a workaround"),
+    Priority.P4: _l("P4 — low: information request"),
+}
+
+PRIORITY_BADGES = {
+    Priority.P1: "text-bg-danger",
+    Priority.P2: "text-bg-warning",
+    Priority.P3: "text-bg-light border",
+    Priority.P4: "text-bg-light border",
+}
+
+ENVIRONMENT_LABELS = {
+    Environment.INTEGRATION: _l("Integration (test)"),
+    Environment.PRODUCTION: _l("Production"),
+}
+
+MERCHANT_ENVIRONMENT_LABELS = {
+    MerchantEnvironment.RECETTE: _l("In acceptance testing"),
+    MerchantEnvironment.PRODUCTION: _l("In production"),
+}
+
+PRODUCT_LABELS = {
+    Product.X3: _l("3X — payment in 3 instalments"),
+    Product.X4: _l("4X — payment in 4 instalments"),
+    Product.XD1: _l("1XD — deferred payment"),
+    Product.XC1: _l("1XC — cash payment"),
+    Product.XD3: _l("3XD — 3 deferred instalments"),
+    Product.X10: _l("10X — payment in 10 instalments"),
+}
+
+EVENT_LABELS = {
+    "created": _l("opened the ticket"),
+    "reply": _l("replied"),
+    "note": _l("added an internal note"),
+    "status": _l("changed the status"),
+    "priority": _l("changed the priority"),
+    "category": _l("changed the category"),
+    "assignee": _l("changed the assignee"),
+    "closed": _l("closed the ticket"),
+    "reopened": _l("reopened the ticket"),
+}

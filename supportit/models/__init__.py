@@ -1,0 +1,37 @@
+"""The data model, one module per area. Importing this package registers every table."""
+
+from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
+from supportit.models.ticket import (
+    ACTIVE_STATUSES,
+    Attachment,
+    Category,
+    Environment,
+    Message,
+    MessageSource,
+    Priority,
+    Product,
+    Status,
+    Ticket,
+    TicketEvent,
+)
+from supportit.models.user import Role, User
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "Attachment",
+    "Category",
+    "Contact",
+    "Environment",
+    "Merchant",
+    "MerchantEnvironment",
+    "MerchantIdentifier",
+    "Message",
+    "MessageSource",
+    "Priority",
+    "Product",
+    "Role",
+    "Status",
+    "Ticket",
+    "TicketEvent",
+    "User",
+]

@@ -1,0 +1,382 @@
+"""Demo data: two invented merchants, their users, seven agents, an admin and a dozen tickets.
+
+Everything here is invented (`.example` domains); loading twice changes nothing, because each
+record is looked up by its natural key before it is created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from supportit.db import db, utcnow
+from supportit.models import (
+    Category,
+    Contact,
+    Environment,
+    Merchant,
+    MerchantEnvironment,
+    MerchantIdentifier,
+    Priority,
+    Product,
+    Role,
+    Status,
+    Ticket,
+    User,
+)
+from supportit.services import tickets
+from supportit.services.tickets import NewTicket
+
+AGENT_NAMES = [
+    "Claire Dubois",
+    "Julien Moreau",
+    "Sophie Laurent",
+    "Nicolas Petit",
+    "Émilie Garnier",
+    "Thomas Roux",
+    "Inès Fabre",
+]
+
+ACCOUNTS_SUMMARY = [
+    ("alice@maliterie.example", "demo-alice", "merchant · Ma Literie (3X, 4X, in production)"),
+    ("bob@voyages-soleil.example", "demo-bob", "merchant · Voyages Soleil (1XD, in recette)"),
+    *(
+        (f"agent{i}@floa.example", "demo-agent", f"agent · {AGENT_NAMES[i - 1]}")
+        for i in range(1, 8)
+    ),
+    ("admin@floa.example", "demo-admin", "admin"),
+]
+
+MERCHANTS = [
+    {
+        "name": "Ma Literie",
+        "country": "FR",
+        "language": "fr",
+        "environment": MerchantEnvironment.PRODUCTION,
+        "products": ["3X", "4X"],
+        "identifiers": [
+            ("MID", "maliterie_prod", "production"),
+            ("MID", "maliterie_test", "integration"),
+            ("MSID", "MSID-10482", "production"),
+        ],
+        "contacts": [
+            ("Alice Bernard", "alice@maliterie.example", "+33 1 84 00 00 01", "E-commerce lead"),
+            ("Paul Lefèvre", "dev@maliterie.example", None, "Developer"),
+        ],
+        "user": ("alice@maliterie.example", "Alice Bernard", "demo-alice"),
+    },
+    {
+        "name": "Voyages Soleil",
+        "country": "FR",
+        "language": "fr",
+        "environment": MerchantEnvironment.RECETTE,
+        "products": ["1XD"],
+        "identifiers": [
+            ("MID", "voyagessoleil_test", "integration"),
+            ("MSID", "MSID-20917", "integration"),
+        ],
+        "contacts": [("Bob Marchand", "bob@voyages-soleil.example", None, "CTO")],
+        "user": ("bob@voyages-soleil.example", "Bob Marchand", "demo-bob"),
+    },
+]
+
+
+@dataclass
+class DemoTicket:
+    merchant: str
+    subject: str
+    category: Category
+    priority: Priority
+    body: str
+    days_ago: float
+    environment: Environment | None = None
+    product: Product | None = None
+    ref_nr: str | None = None
+    trans_id: str | None = None
+    pay_id: str | None = None
+    assignee: int | None = None  # agent number
+    agent_reply: str | None = None
+    note: str | None = None
+    merchant_reply: str | None = None
+    final_status: Status | None = None
+
+
+TICKETS = [
+    DemoTicket(
+        "Ma Literie",
+        "Notifications URLNotify non reçues depuis ce matin",
+        Category.RUN,
+        Priority.P2,
+        "Bonjour,\n\nDepuis ce matin 8h, notre URLNotify ne reçoit plus les notifications de "
+        "paiement 3X. Les clients sont bien débités mais nos commandes restent en attente.\n\n"
+        "Notre URL : https://www.maliterie.example/paygate/notify",
+        0.2,
+        Environment.PRODUCTION,
+        Product.X3,
+        ref_nr="CMD-2026-11907",
+        assignee=1,
+        agent_reply="Bonjour Alice,\n\nNous voyons bien les tentatives de Paygate vers votre URL, "
+        "qui répond HTTP 503. Paygate réessaie pendant environ 21 heures : rien n'est perdu si "
+        "votre serveur répond de nouveau 200 d'ici là. Pouvez-vous vérifier votre pare-feu ?",
+        note="Vérifié côté Paygate : 6 tentatives en échec, toutes en 503.",
+    ),
+    DemoTicket(
+        "Ma Literie",
+        "Timeout sur floapay.aspx lors du paiement 3X",
+        Category.RUN,
+        Priority.P1,
+        "Plusieurs clients ont un timeout en arrivant sur la page de paiement FLOA depuis 10 "
+        "minutes. Exemple : TransID TX-88412.",
+        0.05,
+        Environment.PRODUCTION,
+        Product.X3,
+        trans_id="TX-88412",
+    ),
+    DemoTicket(
+        "Ma Literie",
+        "Remboursement partiel d'une commande 4X",
+        Category.ORDER_MANAGEMENT,
+        Priority.P3,
+        "Un client a retourné un des deux articles de sa commande. Comment faire un "
+        "remboursement partiel de 189,00 EUR sur une commande 4X ?",
+        3,
+        Environment.PRODUCTION,
+        Product.X4,
+        ref_nr="CMD-2026-11873",
+        pay_id="a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+        assignee=3,
+        agent_reply="Bonjour,\n\nUtilisez credit.aspx avec Amount=18900 (le montant en centimes) "
+        "et le PayID de la commande. Voir https://floapay.readme.io/reference/capturing-payments-1",
+    ),
+    DemoTicket(
+        "Ma Literie",
+        "Fonds non reçus pour la commande CMD-2026-11502",
+        Category.ORDER_MANAGEMENT,
+        Priority.P3,
+        "La commande CMD-2026-11502 a été payée il y a 5 jours mais nous n'avons pas reçu le "
+        "financement.",
+        9,
+        Environment.PRODUCTION,
+        Product.X3,
+        ref_nr="CMD-2026-11502",
+        assignee=3,
+        agent_reply="Le virement est parti hier : il arrive aujourd'hui sur votre compte.",
+        merchant_reply="Reçu, merci !",
+        final_status=Status.RESOLVED,
+    ),
+    DemoTicket(
+        "Ma Literie",
+        "Ajout du produit 10X sur notre site",
+        Category.ONBOARDING,
+        Priority.P4,
+        "Nous souhaitons proposer le paiement en 10 fois. Quelles sont les étapes ?",
+        1.5,
+        product=Product.X10,
+    ),
+    DemoTicket(
+        "Ma Literie",
+        "Capture partielle : quel montant envoyer ?",
+        Category.INTEGRATION,
+        Priority.P3,
+        "Pour une capture partielle, faut-il envoyer le montant restant ou le montant capturé ?",
+        20,
+        Environment.INTEGRATION,
+        Product.X4,
+        assignee=2,
+        agent_reply="Le montant capturé, en centimes, dans Amount.",
+        final_status=Status.CLOSED,
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Erreur 21000005 lors du test de recette 1XD",
+        Category.INTEGRATION,
+        Priority.P2,
+        "Bonjour,\n\nNotre commande de test en 1XD est refusée avec le Code 21000005. "
+        "Pouvez-vous nous aider ?",
+        1,
+        Environment.INTEGRATION,
+        Product.XD1,
+        ref_nr="VS-TEST-0003",
+        trans_id="VS-T-0003",
+        assignee=2,
+        agent_reply="Bonjour Bob,\n\n21000005 se lit « erreur · manquant · Amount » : le "
+        "paramètre Amount est absent de la requête chiffrée. Vérifiez qu'il est bien dans la "
+        "chaîne avant chiffrement, et que Len correspond à sa longueur.",
+        merchant_reply="Merci, c'était bien ça : Amount était ajouté après le chiffrement. Le test "
+        "passe maintenant, nous faisons les autres.",
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Format de l'objet TravelDetails refusé",
+        Category.INTEGRATION,
+        Priority.P3,
+        "Paygate refuse notre TravelDetails encodé en Base64. Est-ce que le champ departureDate "
+        "doit être au format ISO ?",
+        2,
+        Environment.INTEGRATION,
+        Product.XD1,
+        assignee=2,
+        agent_reply="Pouvez-vous nous envoyer le JSON avant encodage (sans données personnelles) ?",
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Date de mise en production et validations restantes",
+        Category.ONBOARDING,
+        Priority.P3,
+        "Nos tests d'intégration sont terminés. Quand pouvons-nous passer en production ?",
+        0.8,
+        assignee=5,
+        note="Reste : validation Score et Marketing. Relancer Marketing lundi.",
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Identifiants du portail non reçus",
+        Category.ONBOARDING,
+        Priority.P3,
+        "Nous n'avons pas reçu nos identifiants pour le portail d'onboarding.",
+        12,
+        assignee=5,
+        agent_reply="Ils viennent de vous être renvoyés à l'adresse du CTO.",
+        final_status=Status.RESOLVED,
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Calcul du MAC : notre HMAC ne correspond pas",
+        Category.INTEGRATION,
+        Priority.P3,
+        "Notre MAC est refusé. Nous calculons HMAC-SHA256 sur PayID*TransID*MerchantID*Amount*"
+        "Currency avec PayID vide : faut-il mettre une chaîne vide ou l'omettre ?",
+        0.1,
+        Environment.INTEGRATION,
+        Product.XD1,
+        trans_id="VS-T-0007",
+    ),
+    DemoTicket(
+        "Voyages Soleil",
+        "Annulation des commandes de test via le BO Axepta",
+        Category.ORDER_MANAGEMENT,
+        Priority.P4,
+        "Nous avons annulé nos commandes de test dans le back office Axepta. Pouvez-vous "
+        "vérifier que les flux d'annulation vous sont bien parvenus ?",
+        0.5,
+        Environment.INTEGRATION,
+        Product.XD1,
+        ref_nr="VS-TEST-0001",
+    ),
+]
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    existing: int = 0
+
+
+def _get_or_create_user(
+    result: LoadResult, email: str, name: str, role: Role, password: str, merchant=None
+) -> User:  # type: ignore[no-untyped-def]
+    user = db.session.scalar(select(User).where(User.email == email))
+    if user is not None:
+        result.existing += 1
+        return user
+    user = User(email=email, name=name, role=role, merchant=merchant, language="fr")
+    user.set_password(password)
+    db.session.add(user)
+    result.created += 1
+    return user
+
+
+def _load_merchant(result: LoadResult, spec: dict) -> Merchant:
+    merchant = db.session.scalar(select(Merchant).where(Merchant.name == spec["name"]))
+    if merchant is None:
+        merchant = Merchant(
+            name=spec["name"],
+            country=spec["country"],
+            language=spec["language"],
+            environment=spec["environment"],
+            products=spec["products"],
+            identifiers=[
+                MerchantIdentifier(kind=k, value=v, environment=e)
+                for k, v, e in spec["identifiers"]
+            ],
+            contacts=[Contact(name=n, email=m, phone=p, role=r) for n, m, p, r in spec["contacts"]],
+        )
+        db.session.add(merchant)
+        result.created += 1
+    else:
+        result.existing += 1
+    email, name, password = spec["user"]
+    _get_or_create_user(result, email, name, Role.MERCHANT, password, merchant)
+    return merchant
+
+
+def _load_ticket(
+    result: LoadResult, spec: DemoTicket, merchants: dict[str, Merchant], agents: list[User]
+) -> None:
+    merchant = merchants[spec.merchant]
+    exists = db.session.scalar(
+        select(Ticket.id).where(Ticket.merchant_id == merchant.id, Ticket.subject == spec.subject)
+    )
+    if exists is not None:
+        result.existing += 1
+        return
+    requester = db.session.scalar(select(User).where(User.merchant_id == merchant.id))
+    ticket = tickets.open_ticket(
+        merchant,
+        requester,
+        NewTicket(
+            subject=spec.subject,
+            category=spec.category,
+            body=spec.body,
+            priority=spec.priority,
+            environment=spec.environment,
+            product=spec.product,
+            ref_nr=spec.ref_nr,
+            trans_id=spec.trans_id,
+            pay_id=spec.pay_id,
+        ),
+    )
+    agent = agents[spec.assignee - 1] if spec.assignee else None
+    if agent is not None:
+        tickets.assign(ticket, agent, agent)
+        if spec.note:
+            tickets.reply(ticket, agent, spec.note, internal=True)
+        if spec.agent_reply:
+            tickets.reply(ticket, agent, spec.agent_reply)
+        if spec.merchant_reply and requester is not None:
+            tickets.reply(ticket, requester, spec.merchant_reply)
+        if spec.final_status is not None:
+            tickets.update_fields(
+                ticket, agent, expected_version=ticket.version, status=spec.final_status
+            )
+    _backdate(ticket, spec.days_ago)
+    result.created += 1
+
+
+def _backdate(ticket: Ticket, days_ago: float) -> None:
+    """Spread the demo conversation over the past so the queue looks lived in."""
+    start = utcnow() - timedelta(days=days_ago)
+    step = timedelta(days=days_ago) / (len(ticket.messages) + 1)
+    ticket.created_at = start
+    for i, message in enumerate(ticket.messages):
+        message.created_at = start + step * i
+    ticket.updated_at = start + step * max(len(ticket.messages) - 1, 0) + step / 2
+    if ticket.first_response_at is not None:
+        ticket.first_response_at = start + step
+    db.session.commit()
+
+
+def load() -> LoadResult:
+    result = LoadResult()
+    merchants = {spec["name"]: _load_merchant(result, spec) for spec in MERCHANTS}
+    agents = [
+        _get_or_create_user(result, f"agent{i}@floa.example", name, Role.AGENT, "demo-agent")
+        for i, name in enumerate(AGENT_NAMES, start=1)
+    ]
+    _get_or_create_user(result, "admin@floa.example", "Admin FLOA", Role.ADMIN, "demo-admin")
+    db.session.commit()
+    for spec in TICKETS:
+        _load_ticket(result, spec, merchants, agents)
+    return result

@@ -1,0 +1,146 @@
+"""The agents' queue and the merchants' ticket list: views, filters, sorting and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, case, exists, func, or_, select
+
+from supportit.db import db
+from supportit.models import (
+    ACTIVE_STATUSES,
+    Category,
+    Merchant,
+    Message,
+    Priority,
+    Status,
+    Ticket,
+    User,
+)
+
+# View key → which tickets it holds. Category views show the active tickets of that queue.
+VIEWS = ("open", "mine", "unassigned", *(c.value for c in Category), "all")
+
+SORTS = {
+    "updated": Ticket.updated_at,
+    "created": Ticket.created_at,
+    "priority": Ticket.priority,
+    "reference": Ticket.id,
+    "status": case(*((Ticket.status == s, i) for i, s in enumerate(Status)), else_=len(Status)),
+}
+
+
+@dataclass
+class QueueFilter:
+    view: str = "open"
+    status: Status | None = None
+    priority: Priority | None = None
+    merchant_id: int | None = None
+    assignee_id: int | None = None  # 0 means "unassigned"
+    q: str = ""
+    sort: str = "updated"
+    descending: bool = True
+
+
+def _view_condition(view: str, user: User):
+    active = Ticket.status.in_(ACTIVE_STATUSES)
+    if view == "mine":
+        return and_(active, Ticket.assignee_id == user.id)
+    if view == "unassigned":
+        return and_(active, Ticket.assignee_id.is_(None))
+    if view in {c.value for c in Category}:
+        return and_(active, Ticket.category == Category(view))
+    if view == "all":
+        return None
+    return active
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(q: str):
+    """Match a reference, the subject, any message body or an order reference (RefNr, TransID,
+    PayID). Every word must match somewhere, as people expect of a search box."""
+    conditions = []
+    for word in q.split()[:8]:
+        pattern = _like(word)
+        word_matches = [
+            Ticket.subject.ilike(pattern, escape="\\"),
+            Ticket.ref_nr.ilike(pattern, escape="\\"),
+            Ticket.trans_id.ilike(pattern, escape="\\"),
+            Ticket.pay_id.ilike(pattern, escape="\\"),
+            exists().where(
+                Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
+            ),
+        ]
+        number = Ticket.number_from_reference(word)
+        if number is not None:
+            word_matches.append(Ticket.id == number)
+        conditions.append(or_(*word_matches))
+    return and_(*conditions)
+
+
+def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
+    query = select(Ticket)
+    view = _view_condition(f.view, user)
+    if view is not None:
+        query = query.where(view)
+    if f.status is not None:
+        query = query.where(Ticket.status == f.status)
+    if f.priority is not None:
+        query = query.where(Ticket.priority == f.priority)
+    if f.merchant_id is not None:
+        query = query.where(Ticket.merchant_id == f.merchant_id)
+    if f.assignee_id == 0:
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif f.assignee_id is not None:
+        query = query.where(Ticket.assignee_id == f.assignee_id)
+    if f.q.strip():
+        query = query.where(search_condition(f.q))
+    column = SORTS.get(f.sort, Ticket.updated_at)
+    ordering = column.desc() if f.descending else column.asc()
+    # The id breaks ties so that paging is stable.
+    tiebreak = Ticket.id.desc() if f.descending else Ticket.id.asc()
+    return query.order_by(ordering, tiebreak)
+
+
+def view_counts(user: User) -> dict[str, int]:
+    """How many tickets each view holds, for the sidebar, in one query."""
+    active = Ticket.status.in_(ACTIVE_STATUSES)
+    columns = [
+        func.count().filter(active).label("open"),
+        func.count().filter(and_(active, Ticket.assignee_id == user.id)).label("mine"),
+        func.count().filter(and_(active, Ticket.assignee_id.is_(None))).label("unassigned"),
+        *(func.count().filter(and_(active, Ticket.category == c)).label(c.value) for c in Category),
+        func.count().label("all"),
+    ]
+    row = db.session.execute(select(*columns).select_from(Ticket)).one()
+    return dict(row._mapping)
+
+
+def merchant_tickets_select(merchant: Merchant, show: str, q: str = "") -> Select[tuple[Ticket]]:
+    query = select(Ticket).where(Ticket.merchant_id == merchant.id)
+    if show == "active":
+        query = query.where(Ticket.status.in_(ACTIVE_STATUSES))
+    elif show == "done":
+        query = query.where(Ticket.status.not_in(ACTIVE_STATUSES))
+    if q.strip():
+        query = query.where(search_condition(q))
+    return query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+
+
+def other_open_tickets(ticket: Ticket, limit: int = 10) -> list[Ticket]:
+    return list(
+        db.session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.merchant_id == ticket.merchant_id,
+                Ticket.id != ticket.id,
+                Ticket.status.in_(ACTIVE_STATUSES),
+            )
+            .order_by(Ticket.updated_at.desc())
+            .limit(limit)
+        )
+    )

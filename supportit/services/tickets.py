@@ -1,0 +1,313 @@
+"""Opening, answering and changing tickets: the one place where a ticket changes.
+
+Every function validates, applies the change, appends to the event log and commits. Agents'
+changes carry the ticket version they saw; a mismatch raises StaleTicket so that two agents
+never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from supportit.db import db, utcnow
+from supportit.models import (
+    Category,
+    Environment,
+    Merchant,
+    Message,
+    MessageSource,
+    Priority,
+    Product,
+    Role,
+    Status,
+    Ticket,
+    TicketEvent,
+    User,
+)
+from supportit.services import attachments
+from supportit.services.attachments import Upload
+from supportit.services.errors import ServiceError, StaleTicket
+from supportit.services.text import plain_to_html
+
+MAX_BODY_CHARS = 50_000
+
+
+@dataclass
+class NewTicket:
+    """What a merchant (or an agent on their behalf) gives to open a ticket."""
+
+    subject: str
+    category: Category
+    body: str
+    priority: Priority = Priority.P3
+    environment: Environment | None = None
+    product: Product | None = None
+    ref_nr: str | None = None
+    trans_id: str | None = None
+    pay_id: str | None = None
+    uploads: list[Upload] = field(default_factory=list)
+    source: MessageSource = MessageSource.WEB
+
+
+def _log(ticket: Ticket, actor: User | None, action: str, old: object = None, new: object = None):
+    ticket.events.append(
+        TicketEvent(
+            actor_id=actor.id if actor else None,
+            action=action,
+            old_value=None if old is None else str(old)[:255],
+            new_value=None if new is None else str(new)[:255],
+        )
+    )
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ServiceError(_l("Please write a message."), field="body")
+    if len(body) > MAX_BODY_CHARS:
+        raise ServiceError(
+            _l("The message is too long (%(max)d characters at most).", max=MAX_BODY_CHARS),
+            field="body",
+        )
+    return body
+
+
+def _optional(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _check_version(ticket: Ticket, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != ticket.version:
+        raise StaleTicket(
+            _l(
+                "This ticket was changed by someone else while you were reading it. "
+                "Check the latest changes, then try again."
+            )
+        )
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except StaleDataError:
+        # Another request committed a change to the same ticket between our read and our write.
+        db.session.rollback()
+        raise StaleTicket(
+            _l("This ticket was changed by someone else at the same moment. Please try again.")
+        ) from None
+
+
+def _add_message(
+    ticket: Ticket,
+    author: User | None,
+    body: str,
+    *,
+    internal: bool,
+    uploads: Sequence[Upload],
+    source: MessageSource,
+) -> Message:
+    attachments.validate(list(uploads))
+    message = Message(
+        author=author,
+        internal=internal,
+        body_text=body,
+        body_html=plain_to_html(body),
+        source=source,
+    )
+    ticket.messages.append(message)
+    for upload in uploads:
+        db.session.add(attachments.store(upload, ticket=ticket, message=message, uploader=author))
+    ticket.updated_at = utcnow()
+    return message
+
+
+def open_ticket(merchant: Merchant, requester: User | None, new: NewTicket) -> Ticket:
+    subject = (new.subject or "").strip()
+    if not subject:
+        raise ServiceError(_l("Please give the ticket a subject."), field="subject")
+    if len(subject) > 200:
+        raise ServiceError(_l("The subject is too long (200 characters at most)."), field="subject")
+    body = _clean_body(new.body)
+    ticket = Ticket(
+        merchant=merchant,
+        requester=requester,
+        subject=subject,
+        category=new.category,
+        priority=new.priority,
+        status=Status.NEW,
+        environment=new.environment,
+        product=new.product,
+        ref_nr=_optional(new.ref_nr),
+        trans_id=_optional(new.trans_id),
+        pay_id=_optional(new.pay_id),
+    )
+    db.session.add(ticket)
+    _add_message(ticket, requester, body, internal=False, uploads=new.uploads, source=new.source)
+    _log(ticket, requester, "created")
+    _commit()
+    return ticket
+
+
+def reply(
+    ticket: Ticket,
+    author: User,
+    body: str,
+    *,
+    internal: bool = False,
+    uploads: Sequence[Upload] = (),
+    source: MessageSource = MessageSource.WEB,
+    new_status: Status | None = None,
+    expected_version: int | None = None,
+) -> Message:
+    """Add a public reply or an internal note, moving the status the way a helpdesk would.
+
+    An agent's public reply puts the ticket in "waiting for merchant" unless told otherwise; a
+    merchant's reply brings the ticket back to the agents, reopening it if it was closed.
+    """
+    body = _clean_body(body)
+    if author.is_merchant:
+        if internal:
+            raise ServiceError(_l("Merchants cannot write internal notes."))
+        if author.merchant_id != ticket.merchant_id:
+            raise ServiceError(_l("Ticket not found."))
+    else:
+        _check_version(ticket, expected_version)
+    message = _add_message(ticket, author, body, internal=internal, uploads=uploads, source=source)
+    _log(ticket, author, "note" if internal else "reply", new=message.source)
+    if author.is_merchant:
+        if ticket.status is not Status.NEW:
+            _set_status(ticket, author, Status.OPEN)
+    elif not internal:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = utcnow()
+        _set_status(ticket, author, new_status or Status.PENDING_MERCHANT)
+    elif new_status is not None:
+        _set_status(ticket, author, new_status)
+    _commit()
+    return message
+
+
+def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
+    if ticket.status is status:
+        return
+    old = ticket.status
+    ticket.status = status
+    now = utcnow()
+    if status is Status.RESOLVED:
+        ticket.resolved_at = now
+    elif status is Status.CLOSED:
+        ticket.closed_at = now
+        ticket.resolved_at = ticket.resolved_at or now
+    else:
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    if status is Status.CLOSED:
+        action = "closed"
+    elif not old.is_active and status.is_active:
+        action = "reopened"
+    else:
+        action = "status"
+    _log(ticket, actor, action, old, status)
+    ticket.updated_at = now
+
+
+def update_fields(
+    ticket: Ticket,
+    actor: User,
+    *,
+    expected_version: int | None,
+    status: Status | None = None,
+    priority: Priority | None = None,
+    category: Category | None = None,
+) -> list[str]:
+    """An agent changes status, priority or category; returns the names of what changed."""
+    _require_staff(actor)
+    _check_version(ticket, expected_version)
+    changed = []
+    if status is not None and status is not ticket.status:
+        _set_status(ticket, actor, status)
+        changed.append("status")
+    if priority is not None and priority is not ticket.priority:
+        _log(ticket, actor, "priority", ticket.priority, priority)
+        ticket.priority = priority
+        changed.append("priority")
+    if category is not None and category is not ticket.category:
+        _log(ticket, actor, "category", ticket.category, category)
+        ticket.category = category
+        changed.append("category")
+    if changed:
+        ticket.updated_at = utcnow()
+        _commit()
+    return changed
+
+
+def assign(
+    ticket: Ticket, actor: User, assignee: User | None, *, expected_version: int | None = None
+) -> bool:
+    """Give the ticket to an agent (or to nobody). Returns whether anything changed."""
+    _require_staff(actor)
+    if assignee is not None and not assignee.is_staff:
+        raise ServiceError(_l("Tickets can only be assigned to agents."), field="assignee")
+    _check_version(ticket, expected_version)
+    if ticket.assignee_id == (assignee.id if assignee else None):
+        return False
+    _log(ticket, actor, "assignee", _email(ticket.assignee), _email(assignee))
+    ticket.assignee = assignee
+    if ticket.status is Status.NEW and assignee is not None:
+        _set_status(ticket, actor, Status.OPEN)
+    ticket.updated_at = utcnow()
+    _commit()
+    return True
+
+
+def bulk_assign(ticket_ids: Sequence[int], actor: User, assignee: User | None) -> int:
+    """Assign several tickets at once; returns how many changed."""
+    _require_staff(actor)
+    if not ticket_ids:
+        raise ServiceError(_l("Select at least one ticket."))
+    tickets = db.session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
+    changed = 0
+    for ticket in tickets:
+        if assign(ticket, actor, assignee):
+            changed += 1
+    return changed
+
+
+def close(ticket: Ticket, actor: User) -> None:
+    """The merchant (or an agent) closes the ticket: the question is settled."""
+    if ticket.status is Status.CLOSED:
+        return
+    _set_status(ticket, actor, Status.CLOSED)
+    _commit()
+
+
+def reopen(ticket: Ticket, actor: User) -> None:
+    if ticket.status.is_active:
+        return
+    _set_status(ticket, actor, Status.OPEN)
+    _commit()
+
+
+def _require_staff(actor: User) -> None:
+    if not actor.is_staff:
+        raise ServiceError(_l("Only support agents can do this."))
+
+
+def _email(user: User | None) -> str | None:
+    return user.email if user else None
+
+
+def staff_users() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.AGENT, Role.ADMIN]), User.active.is_(True))
+            .order_by(User.name)
+        )
+    )

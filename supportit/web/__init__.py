@@ -1,0 +1,1 @@
+"""Blueprints: auth, the merchant portal and the agents' queue."""

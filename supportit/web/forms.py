@@ -1,0 +1,156 @@
+"""Forms. Labels and messages are translated; choices come from the domain's enums."""
+
+from __future__ import annotations
+
+import enum
+from typing import TypeVar
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+
+from supportit import labels
+from supportit.models import Priority, Product
+from supportit.services.attachments import Upload
+from supportit.services.errors import ServiceError
+from supportit.services.tickets import MAX_BODY_CHARS
+
+E = TypeVar("E", bound=enum.Enum)
+
+# Paygate references are short identifiers; anything else is a typing or pasting mistake.
+_ORDER_REF = [
+    Optional(),
+    Length(max=64),
+    Regexp(r"^[A-Za-z0-9._:/-]+$", message=_l("Letters, digits and . _ - : / only.")),
+]
+
+
+def _enum_choices(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice(member.value, label) for member, label in mapping.items()]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Stay signed in on this computer"))
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+class NewTicketForm(FlaskForm):
+    category = RadioField(
+        _l("What is it about?"),
+        choices=_enum_choices(labels.CATEGORY_LABELS),
+        validators=[InputRequired(message=_l("Please choose a category."))],
+    )
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    product = SelectField(_l("FLOA Pay product"), choices=[], validators=[Optional()])
+    environment = SelectField(
+        _l("Environment"),
+        choices=[SelectChoice("", _l("Not specific")), *_enum_choices(labels.ENVIRONMENT_LABELS)],
+        validators=[Optional()],
+    )
+    priority = SelectField(
+        _l("Urgency"), choices=_enum_choices(labels.PRIORITY_LABELS), default=Priority.P3.value
+    )
+    ref_nr = StringField(_l("Order reference (RefNr)"), validators=_ORDER_REF)
+    trans_id = StringField(_l("Transaction ID (TransID)"), validators=_ORDER_REF)
+    pay_id = StringField(_l("Paygate PayID"), validators=_ORDER_REF)
+    body = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
+    attachments = MultipleFileField(_l("Attachments"))
+
+    def set_products(self, products: list[str]) -> None:
+        known = {p.value: labels.PRODUCT_LABELS[p] for p in Product}
+        offered = [p for p in products if p in known] or list(known)
+        self.product.choices = [SelectChoice("", _l("Not product-specific"))] + [
+            SelectChoice(code, known[code]) for code in offered
+        ]
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(_l("Your reply"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
+    attachments = MultipleFileField(_l("Attachments"))
+
+
+class AgentReplyForm(ReplyForm):
+    kind = RadioField(
+        _l("Type"),
+        choices=[
+            SelectChoice("reply", _l("Public reply")),
+            SelectChoice("note", _l("Internal note")),
+        ],
+        default="reply",
+    )
+    status = SelectField(_l("Then set the status to"), choices=[])
+    version = IntegerField(widget=HiddenField.widget)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.status.choices = [
+            SelectChoice("", _l("Keep the usual status")),
+            *_enum_choices(labels.STATUS_LABELS),
+        ]
+
+
+class TicketFieldsForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=_enum_choices(labels.STATUS_LABELS))
+    priority = SelectField(_l("Priority"), choices=[SelectChoice(p.value) for p in Priority])
+    category = SelectField(_l("Category"), choices=_enum_choices(labels.CATEGORY_LABELS))
+    version = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
+
+
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Assignee"), choices=[], validate_choice=True)
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+    def set_agents(self, agents: list) -> None:
+        self.assignee.choices = [SelectChoice("", _l("Nobody"))] + [
+            SelectChoice(str(a.id), a.name) for a in agents
+        ]
+
+
+class BulkAssignForm(AssignForm):
+    pass
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+def uploads_from(field: MultipleFileField) -> list[Upload]:
+    """The files of a multiple file input; an untouched input sends one nameless part."""
+    return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]
+
+
+def show_service_error(form: FlaskForm, error: ServiceError) -> bool:
+    """Put the error next to its field; returns False when it belongs to no field."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        return False
+    # str(): a lazy string renders as trusted HTML, and this one may quote a file name.
+    field.errors = [*field.errors, str(error.message)]
+    return True
+
+
+def parse_enum(enum_class: type[E], value: str | None) -> E | None:
+    """An enum member from a validated form value; empty means "not given"."""
+    return enum_class(value) if value else None

@@ -1,0 +1,247 @@
+"""The agents' queue: views per category, filters, search, the ticket page and its actions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from supportit.db import db
+from supportit.models import Category, Merchant, Priority, Status, User
+from supportit.services import queue, tickets
+from supportit.services.errors import ServiceError, StaleTicket
+from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
+from supportit.web.files import send_attachment
+from supportit.web.forms import (
+    ActionForm,
+    AgentReplyForm,
+    AssignForm,
+    BulkAssignForm,
+    TicketFieldsForm,
+    parse_enum,
+    show_service_error,
+    uploads_from,
+)
+
+bp = Blueprint("queue", __name__, url_prefix="/queue")
+
+
+def _filter_from_args() -> tuple[queue.QueueFilter, list[str]]:
+    """The queue filter from the query string; unknown values are reported, not guessed."""
+    args = request.args
+    problems: list[str] = []
+    f = queue.QueueFilter(q=args.get("q", "")[:200])
+
+    def choice(name: str, allowed, convert=str):  # type: ignore[no-untyped-def]
+        value = args.get(name, "")
+        if not value:
+            return None
+        if value not in allowed:
+            problems.append(name)
+            return None
+        return convert(value)
+
+    f.view = choice("view", queue.VIEWS) or "open"
+    f.status = choice("status", {s.value for s in Status}, Status)
+    f.priority = choice("priority", {p.value for p in Priority}, Priority)
+    f.sort = choice("sort", queue.SORTS) or "updated"
+    f.descending = args.get("dir", "desc") != "asc"
+    for name in ("merchant", "assignee"):
+        value = args.get(name, "")
+        if value == "":
+            continue
+        if not value.isdigit():
+            problems.append(name)
+            continue
+        setattr(f, f"{name}_id", int(value))
+    return f, problems
+
+
+@bp.route("/")
+@staff_required
+def index():
+    f, problems = _filter_from_args()
+    if problems:
+        flash(
+            _(
+                "Some filters were not understood and were ignored: %(names)s",
+                names=", ".join(problems),
+            ),
+            "warning",
+        )
+    page = db.paginate(
+        queue.queue_select(current_user, f),
+        per_page=current_app.config["TICKETS_PER_PAGE"],
+        error_out=False,
+    )
+    agents = tickets.staff_users()
+    bulk_form = BulkAssignForm()
+    bulk_form.set_agents(agents)
+    return render_template(
+        "queue/index.html",
+        page=page,
+        f=f,
+        counts=queue.view_counts(current_user),
+        agents=agents,
+        merchants=db.session.scalars(select(Merchant).order_by(Merchant.name)).all(),
+        bulk_form=bulk_form,
+        views=queue.VIEWS,
+    )
+
+
+@bp.route("/bulk-assign", methods=["POST"])
+@staff_required
+def bulk_assign():
+    form = BulkAssignForm()
+    form.set_agents(tickets.staff_users())
+    ids = [int(v) for v in request.form.getlist("ticket_ids") if v.isdigit()]
+    if not form.validate_on_submit():
+        flash(_("Choose an agent from the list."), "danger")
+    else:
+        assignee = _agent(form.assignee.data)
+        try:
+            changed = tickets.bulk_assign(ids, current_user, assignee)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            flash(_("%(n)d ticket(s) assigned.", n=changed), "success")
+    return redirect(request.referrer if _same_site(request.referrer) else url_for("queue.index"))
+
+
+def _same_site(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url)
+
+
+def _agent(value: str | None) -> User | None:
+    return db.session.get(User, int(value)) if value else None
+
+
+def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=False):  # type: ignore[no-untyped-def]
+    agents = tickets.staff_users()
+    reply_form = reply_form or AgentReplyForm(version=ticket.version)
+    fields_form = fields_form or TicketFieldsForm(
+        status=ticket.status.value,
+        priority=ticket.priority.value,
+        category=ticket.category.value,
+        version=ticket.version,
+    )
+    assign_form = AssignForm(assignee=str(ticket.assignee_id or ""), version=ticket.version)
+    assign_form.set_agents(agents)
+    return (
+        render_template(
+            "queue/ticket.html",
+            ticket=ticket,
+            reply_form=reply_form,
+            fields_form=fields_form,
+            assign_form=assign_form,
+            action_form=ActionForm(),
+            other_tickets=queue.other_open_tickets(ticket),
+            stale=stale,
+        ),
+        status,
+    )
+
+
+@bp.route("/tickets/<reference>")
+@staff_required
+def ticket(reference: str):
+    return _render_ticket(get_ticket_for(current_user, reference))
+
+
+@bp.route("/tickets/<reference>/reply", methods=["POST"])
+@staff_required
+def reply(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    form = AgentReplyForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, reply_form=form, status=400)
+    internal = form.kind.data == "note"
+    try:
+        tickets.reply(
+            ticket,
+            current_user,
+            form.body.data,
+            internal=internal,
+            uploads=uploads_from(form.attachments),
+            new_status=parse_enum(Status, form.status.data),
+            expected_version=form.version.data,
+        )
+    except StaleTicket as error:
+        db.session.rollback()
+        db.session.refresh(ticket)
+        # Keep the draft and move it to the current version: sending again is the confirmation.
+        form.version.data = ticket.version
+        flash(str(error.message), "warning")
+        return _render_ticket(ticket, reply_form=form, status=409, stale=True)
+    except ServiceError as error:
+        db.session.rollback()
+        if not show_service_error(form, error):
+            flash(str(error.message), "danger")
+        return _render_ticket(ticket, reply_form=form, status=400)
+    flash(_("Internal note added.") if internal else _("Reply sent to the merchant."), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/fields", methods=["POST"])
+@staff_required
+def update_fields(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    form = TicketFieldsForm()
+    if not form.validate_on_submit():
+        return _render_ticket(ticket, fields_form=form, status=400)
+    try:
+        changed = tickets.update_fields(
+            ticket,
+            current_user,
+            expected_version=form.version.data,
+            status=Status(form.status.data),
+            priority=Priority(form.priority.data),
+            category=Category(form.category.data),
+        )
+    except StaleTicket as error:
+        db.session.rollback()
+        db.session.refresh(ticket)
+        flash(str(error.message), "warning")
+        return _render_ticket(ticket, status=409, stale=True)
+    flash(_("Ticket updated.") if changed else _("Nothing to change."), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/assign", methods=["POST"])
+@staff_required
+def assign(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    form = AssignForm()
+    form.set_agents(tickets.staff_users())
+    if not form.validate_on_submit():
+        flash(_("Choose an agent from the list."), "danger")
+        return _render_ticket(ticket, status=400)
+    try:
+        tickets.assign(
+            ticket, current_user, _agent(form.assignee.data), expected_version=form.version.data
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        db.session.refresh(ticket)
+        flash(str(error.message), "warning")
+        return _render_ticket(ticket, status=409, stale=isinstance(error, StaleTicket))
+    flash(_("Assignee updated."), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/take", methods=["POST"])
+@staff_required
+def take(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    tickets.assign(ticket, current_user, current_user)
+    flash(_("You now own %(ref)s.", ref=ticket.reference), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/attachments/<int:attachment_id>")
+@staff_required
+def attachment(reference: str, attachment_id: int):
+    ticket = get_ticket_for(current_user, reference)
+    return send_attachment(get_attachment_for(current_user, ticket, attachment_id))

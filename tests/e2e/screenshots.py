@@ -1,0 +1,54 @@
+"""Screenshots of the main pages with the demo data, for docs/screenshots/ (`make screenshots`)."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from supportit import create_app
+from supportit.db import db
+from supportit.services import demo
+from tests.e2e.live import chromium, log_in, serve
+
+PAGES = [
+    ("login", None, "/login"),
+    ("portal-tickets", ("alice@maliterie.example", "demo-alice"), "/portal/"),
+    ("portal-new-ticket", ("alice@maliterie.example", "demo-alice"), "/portal/tickets/new"),
+    ("portal-ticket", ("bob@voyages-soleil.example", "demo-bob"), "/portal/tickets/FLOA-000007"),
+    ("queue", ("agent2@floa.example", "demo-agent"), "/queue/"),
+    ("queue-ticket", ("agent2@floa.example", "demo-agent"), "/queue/tickets/FLOA-000007"),
+]
+
+
+def main(out_dir: str) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "INSTANCE_PATH": tmp,
+                "SECRET_KEY": "screenshots-only-secret-key",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/shots.db",
+            }
+        )
+        with app.app_context():
+            db.create_all()
+            demo.load()
+        with serve(app) as base, chromium() as browser:
+            for lang in ("fr", "en"):
+                for name, account, path in PAGES:
+                    context = browser.new_context(
+                        viewport={"width": 1360, "height": 900}, locale=lang
+                    )
+                    page = context.new_page()
+                    if account:
+                        log_in(page, base, *account)
+                    page.goto(base + path)
+                    page.screenshot(path=str(out / f"{name}.{lang}.png"), full_page=True)
+                    context.close()
+    print(f"screenshots written to {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")

@@ -1,0 +1,44 @@
+"""Every message shown to users has a French translation, and the compiled catalogue is current."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOG = ROOT / "supportit" / "translations" / "fr" / "LC_MESSAGES"
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+
+
+def _extracted() -> set[str]:
+    found: set[str] = set()
+    method_map = [("supportit/**.py", "python"), ("templates/**.html", "jinja2")]
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map=method_map, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_every_message_has_a_french_translation() -> None:
+    with (CATALOG / "messages.po").open("rb") as po:
+        catalog = read_po(po)
+    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    missing = sorted(_extracted() - translated)
+    assert missing == [], "run `make translations` and translate: " + "; ".join(missing)
+
+
+def test_compiled_catalog_matches_the_po_file() -> None:
+    with (CATALOG / "messages.po").open("rb") as po:
+        source = {m.id: m.string for m in read_po(po) if m.id}
+    with (CATALOG / "messages.mo").open("rb") as mo:
+        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+    assert compiled == source, "run `make translations` to compile the catalogue"
+
+
+def test_english_pages_use_the_source_text(client) -> None:
+    page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Log in" in page and 'lang="en"' in page

@@ -1,0 +1,148 @@
+import re
+
+from supportit.db import db
+from supportit.models import Category, Priority, Status
+from supportit.services import queue, tickets
+from tests import factories
+from tests.conftest import login
+
+
+def _refs(page: str) -> list[str]:
+    """Ticket references in the order the queue lists them (each row links twice)."""
+    return list(dict.fromkeys(re.findall(r'href="/queue/tickets/(FLOA-\d+)"', page)))
+
+
+def _ids(response) -> set[str]:  # type: ignore[no-untyped-def]
+    return set(_refs(response.get_data(as_text=True)))
+
+
+def test_merchants_cannot_open_the_queue(client, world) -> None:
+    login(client, world.alice)
+    assert client.get("/queue/").status_code == 404
+
+
+def test_each_category_view_holds_its_active_tickets(client, world) -> None:
+    run = factories.ticket(world.alice, "Paiements KO", category=Category.RUN)
+    onboarding = factories.ticket(world.bob, "Identifiants", category=Category.ONBOARDING)
+    closed_run = factories.ticket(world.alice, "Ancien incident", category=Category.RUN)
+    tickets.close(closed_run, world.alice)
+    login(client, world.agent)
+    assert _ids(client.get("/queue/?view=run")) == {run.reference}
+    assert _ids(client.get("/queue/?view=onboarding")) == {onboarding.reference}
+    assert _ids(client.get("/queue/?view=open")) == {run.reference, onboarding.reference}
+    assert _ids(client.get("/queue/?view=all")) == {
+        run.reference,
+        onboarding.reference,
+        closed_run.reference,
+    }
+
+
+def test_mine_and_unassigned_views(client, world) -> None:
+    mine = factories.ticket(world.alice, "À moi")
+    theirs = factories.ticket(world.alice, "À Julien")
+    nobody = factories.ticket(world.bob, "Personne")
+    tickets.assign(mine, world.agent, world.agent)
+    tickets.assign(theirs, world.agent, world.agent2)
+    login(client, world.agent)
+    assert _ids(client.get("/queue/?view=mine")) == {mine.reference}
+    assert _ids(client.get("/queue/?view=unassigned")) == {nobody.reference}
+
+
+def test_sidebar_counts_each_view(app, world) -> None:
+    factories.ticket(world.alice, category=Category.RUN)
+    factories.ticket(world.alice, category=Category.RUN)
+    factories.ticket(world.bob, category=Category.ORDER_MANAGEMENT)
+    counts = queue.view_counts(world.agent)
+    assert counts["run"] == 2 and counts["order_management"] == 1
+    assert counts["open"] == 3 and counts["unassigned"] == 3 and counts["mine"] == 0
+
+
+def test_filters_by_status_priority_merchant_and_assignee(client, world) -> None:
+    urgent = factories.ticket(world.alice, "Urgent", priority=Priority.P1)
+    normal = factories.ticket(world.bob, "Normal")
+    tickets.assign(normal, world.agent, world.agent2)
+    login(client, world.agent)
+    assert _ids(client.get("/queue/?priority=P1")) == {urgent.reference}
+    assert _ids(client.get(f"/queue/?merchant={world.soleil.id}")) == {normal.reference}
+    assert _ids(client.get(f"/queue/?assignee={world.agent2.id}")) == {normal.reference}
+    assert _ids(client.get("/queue/?assignee=0")) == {urgent.reference}
+    assert _ids(client.get("/queue/?status=open")) == {normal.reference}
+
+
+def test_search_covers_reference_subject_body_and_order_references(client, world) -> None:
+    by_subject = factories.ticket(world.alice, "Timeout floapay.aspx")
+    by_body = factories.ticket(world.alice, "Question", body="Code 41000044 reçu")
+    by_refnr = factories.ticket(world.bob, "Remboursement", ref_nr="CMD-4242")
+    by_payid = factories.ticket(world.bob, "Capture", pay_id="abcdef0123456789")
+    login(client, world.agent)
+    assert _ids(client.get("/queue/?q=TIMEOUT")) == {by_subject.reference}
+    assert _ids(client.get("/queue/?q=41000044")) == {by_body.reference}
+    assert _ids(client.get("/queue/?q=cmd-4242")) == {by_refnr.reference}
+    assert _ids(client.get("/queue/?q=ef0123")) == {by_payid.reference}
+    assert _ids(client.get(f"/queue/?q={by_body.reference}")) == {by_body.reference}
+    assert _ids(client.get("/queue/?q=100%25")) == set()  # wildcards are literal
+
+
+def test_sort_by_priority_and_direction(client, world) -> None:
+    low = factories.ticket(world.alice, "Bas", priority=Priority.P4)
+    high = factories.ticket(world.alice, "Haut", priority=Priority.P1)
+    login(client, world.agent)
+    page = client.get("/queue/?sort=priority&dir=asc").get_data(as_text=True)
+    assert _refs(page) == [high.reference, low.reference]
+    page = client.get("/queue/?sort=priority&dir=desc").get_data(as_text=True)
+    assert _refs(page) == [low.reference, high.reference]
+
+
+def test_unknown_filter_values_are_reported_not_guessed(client, world) -> None:
+    factories.ticket(world.alice)
+    login(client, world.agent)
+    response = client.get("/queue/?view=nope&status=lost&merchant=abc&sort=drop")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Certains filtres n&#39;ont pas été compris" in page
+    assert "view" in page and "merchant" in page
+
+
+def test_pagination_is_stable(client, world, app) -> None:
+    created = [factories.ticket(world.alice, f"Ticket {i}") for i in range(30)]
+    login(client, world.agent)
+    first = _refs(client.get("/queue/?sort=reference&dir=asc").get_data(as_text=True))
+    second = _refs(client.get("/queue/?sort=reference&dir=asc&page=2").get_data(as_text=True))
+    assert first + second == [t.reference for t in created]
+    assert client.get("/queue/?page=999").status_code == 200
+
+
+def test_bulk_assign(client, world) -> None:
+    first = factories.ticket(world.alice, "Un")
+    second = factories.ticket(world.bob, "Deux")
+    untouched = factories.ticket(world.bob, "Trois")
+    login(client, world.agent)
+    response = client.post(
+        "/queue/bulk-assign",
+        data={"ticket_ids": [first.id, second.id], "assignee": str(world.agent2.id)},
+    )
+    assert response.status_code == 302
+    for ticket in (first, second, untouched):
+        db.session.refresh(ticket)
+    assert first.assignee == second.assignee == world.agent2
+    assert untouched.assignee is None
+    assert first.status is Status.OPEN
+    assert first.events[-1].action in {"assignee", "status"}
+
+
+def test_bulk_assign_refuses_a_merchant_as_assignee(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    client.post(
+        "/queue/bulk-assign", data={"ticket_ids": [ticket.id], "assignee": str(world.alice.id)}
+    )
+    db.session.refresh(ticket)
+    assert ticket.assignee is None
+
+
+def test_bulk_assign_without_selection_says_so(client, world) -> None:
+    login(client, world.agent)
+    response = client.post(
+        "/queue/bulk-assign", data={"assignee": str(world.agent.id)}, follow_redirects=True
+    )
+    assert "Sélectionnez au moins un ticket." in response.get_data(as_text=True)

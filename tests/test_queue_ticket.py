@@ -1,0 +1,168 @@
+from io import BytesIO
+
+from supportit.db import db
+from supportit.models import Category, Priority, Status
+from supportit.services import tickets
+from tests import factories
+from tests.conftest import login
+
+
+def test_ticket_page_shows_the_merchant_context(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    other = factories.ticket(world.alice, "Autre question ouverte")
+    factories.ticket(world.bob, "Ticket de Bob")
+    login(client, world.agent)
+    page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "Ma Literie" in page and "maliterie_prod" in page and "3X, 4X" in page
+    assert "En production" in page
+    assert other.reference in page and "Ticket de Bob" not in page
+
+
+def test_agent_public_reply_waits_for_the_merchant(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    response = client.post(
+        f"/queue/tickets/{ticket.reference}/reply",
+        data={"body": "Ajoutez Amount.", "kind": "reply", "status": "", "version": ticket.version},
+    )
+    assert response.status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.status is Status.PENDING_MERCHANT
+    assert ticket.first_response_at is not None
+    assert ticket.messages[-1].author == world.agent and not ticket.messages[-1].internal
+
+
+def test_internal_note_keeps_the_status_and_is_marked(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    client.post(
+        f"/queue/tickets/{ticket.reference}/reply",
+        data={"body": "Merchant sensible", "kind": "note", "status": "", "version": ticket.version},
+    )
+    db.session.refresh(ticket)
+    assert ticket.status is Status.NEW and ticket.first_response_at is None
+    assert ticket.messages[-1].internal
+    page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
+    assert "Note interne" in page and "Merchant sensible" in page
+
+
+def test_reply_can_resolve_in_one_step_with_an_attachment(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    client.post(
+        f"/queue/tickets/{ticket.reference}/reply",
+        data={
+            "body": "Corrigé.",
+            "kind": "reply",
+            "status": "resolved",
+            "version": ticket.version,
+            "attachments": [(BytesIO(b"doc"), "procedure.pdf")],
+        },
+        content_type="multipart/form-data",
+    )
+    db.session.refresh(ticket)
+    assert ticket.status is Status.RESOLVED and ticket.resolved_at is not None
+    assert ticket.attachments[-1].filename == "procedure.pdf"
+
+
+def test_changes_of_status_priority_and_category_are_logged(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    response = client.post(
+        f"/queue/tickets/{ticket.reference}/fields",
+        data={"status": "open", "priority": "P1", "category": "run", "version": ticket.version},
+    )
+    assert response.status_code == 302
+    db.session.refresh(ticket)
+    assert (ticket.status, ticket.priority, ticket.category) == (
+        Status.OPEN,
+        Priority.P1,
+        Category.RUN,
+    )
+    changes = [(e.action, e.old_value, e.new_value, e.actor) for e in ticket.events[1:]]
+    assert changes == [
+        ("status", "new", "open", world.agent),
+        ("priority", "P3", "P1", world.agent),
+        ("category", "integration", "run", world.agent),
+    ]
+
+
+def test_take_and_assign(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    client.post(f"/queue/tickets/{ticket.reference}/take")
+    db.session.refresh(ticket)
+    assert ticket.assignee == world.agent and ticket.status is Status.OPEN
+    client.post(
+        f"/queue/tickets/{ticket.reference}/assign",
+        data={"assignee": str(world.agent2.id), "version": ticket.version},
+    )
+    db.session.refresh(ticket)
+    assert ticket.assignee == world.agent2
+    assignments = [(e.old_value, e.new_value) for e in ticket.events if e.action == "assignee"]
+    assert assignments == [(None, world.agent.email), (world.agent.email, world.agent2.email)]
+
+
+def test_a_stale_reply_is_held_with_its_draft_until_confirmed(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    seen_version = ticket.version
+    tickets.reply(ticket, world.agent2, "Julien a déjà répondu.")  # meanwhile, a colleague
+    login(client, world.agent)
+    data = {"body": "Ma réponse en double", "kind": "reply", "status": "", "version": seen_version}
+    response = client.post(f"/queue/tickets/{ticket.reference}/reply", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Julien a déjà répondu." in page  # the agent sees what changed
+    assert "Ma réponse en double" in page  # the draft is kept
+    assert "Envoyer quand même" in page
+    db.session.refresh(ticket)
+    assert [m.body_text for m in ticket.messages].count("Ma réponse en double") == 0
+    data["version"] = ticket.version  # what the re-rendered form carries
+    assert client.post(f"/queue/tickets/{ticket.reference}/reply", data=data).status_code == 302
+    db.session.refresh(ticket)
+    assert ticket.messages[-1].body_text == "Ma réponse en double"
+
+
+def test_a_stale_field_change_does_not_overwrite(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    seen_version = ticket.version
+    tickets.update_fields(ticket, world.agent2, expected_version=seen_version, priority=Priority.P1)
+    login(client, world.agent)
+    response = client.post(
+        f"/queue/tickets/{ticket.reference}/fields",
+        data={
+            "status": "new",
+            "priority": "P4",
+            "category": "integration",
+            "version": seen_version,
+        },
+    )
+    assert response.status_code == 409
+    db.session.refresh(ticket)
+    assert ticket.priority is Priority.P1
+
+
+def test_tampered_values_are_refused(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    for data in (
+        {"status": "deleted", "priority": "P1", "category": "run"},
+        {"status": "open", "priority": "P9", "category": "run"},
+        {"status": "open", "priority": "P1", "category": "run", "version": "abc"},
+    ):
+        data.setdefault("version", ticket.version)
+        response = client.post(f"/queue/tickets/{ticket.reference}/fields", data=data)
+        assert response.status_code == 400
+    response = client.post(
+        f"/queue/tickets/{ticket.reference}/assign",
+        data={"assignee": "99999", "version": ticket.version},
+    )
+    assert response.status_code == 400
+    db.session.refresh(ticket)
+    assert (ticket.status, ticket.priority, ticket.assignee) == (Status.NEW, Priority.P3, None)
+
+
+def test_unknown_ticket_is_404_for_agents_too(client, world) -> None:
+    login(client, world.agent)
+    assert client.get("/queue/tickets/FLOA-424242").status_code == 404
+    assert client.post("/queue/tickets/FLOA-424242/take").status_code == 404

@@ -1,0 +1,81 @@
+import pytest
+from sqlalchemy.orm import Session
+
+from supportit.db import db
+from supportit.models import Priority, Status, Ticket
+from supportit.services import tickets
+from supportit.services.errors import ServiceError, StaleTicket
+from tests import factories
+
+
+def test_two_agents_saving_at_the_same_moment_do_not_overwrite_each_other(world) -> None:
+    ticket = factories.ticket(world.alice)
+    version = ticket.version
+    # A second worker changes the same row between our read and our write.
+    with Session(db.engine) as other:
+        theirs = other.get(Ticket, ticket.id)
+        theirs.priority = Priority.P1
+        other.commit()
+    with pytest.raises(StaleTicket):
+        tickets.update_fields(
+            ticket, world.agent, expected_version=version, category=ticket.category.__class__("run")
+        )
+    db.session.expire_all()
+    fresh = db.session.get(Ticket, ticket.id)
+    assert fresh.priority is Priority.P1 and fresh.category.value == "integration"
+
+
+def test_merchant_cannot_write_internal_notes(world) -> None:
+    ticket = factories.ticket(world.alice)
+    with pytest.raises(ServiceError):
+        tickets.reply(ticket, world.alice, "note", internal=True)
+
+
+def test_merchant_cannot_reply_to_another_merchants_ticket(world) -> None:
+    ticket = factories.ticket(world.alice)
+    with pytest.raises(ServiceError):
+        tickets.reply(ticket, world.bob, "intrusion")
+    db.session.rollback()
+    assert len(db.session.get(Ticket, ticket.id).messages) == 1
+
+
+def test_merchant_reply_on_a_new_ticket_keeps_it_new(world) -> None:
+    ticket = factories.ticket(world.alice)
+    tickets.reply(ticket, world.alice, "Précision : TransID TX-1")
+    assert ticket.status is Status.NEW
+
+
+def test_first_response_is_the_first_public_agent_reply(world) -> None:
+    ticket = factories.ticket(world.alice)
+    tickets.reply(ticket, world.agent, "note", internal=True)
+    assert ticket.first_response_at is None
+    tickets.reply(ticket, world.agent, "réponse")
+    first = ticket.first_response_at
+    tickets.reply(ticket, world.agent, "deuxième réponse")
+    assert ticket.first_response_at == first
+
+
+def test_only_staff_change_fields_or_assign(world) -> None:
+    ticket = factories.ticket(world.alice)
+    with pytest.raises(ServiceError):
+        tickets.update_fields(ticket, world.alice, expected_version=None, priority=Priority.P1)
+    with pytest.raises(ServiceError):
+        tickets.assign(ticket, world.alice, world.agent)
+
+
+def test_every_change_bumps_the_version(world) -> None:
+    ticket = factories.ticket(world.alice)
+    versions = [ticket.version]
+    tickets.reply(ticket, world.agent, "réponse")
+    versions.append(ticket.version)
+    tickets.assign(ticket, world.agent, world.agent)
+    versions.append(ticket.version)
+    assert versions == sorted(set(versions))
+
+
+def test_subject_and_body_are_validated(world) -> None:
+    for subject, body in (("", "x"), ("x" * 201, "x"), ("ok", " \n "), ("ok", "x" * 50_001)):
+        with pytest.raises(ServiceError):
+            factories.ticket(world.alice, subject, body=body)
+        db.session.rollback()
+    assert db.session.query(Ticket).count() == 0

@@ -1,0 +1,3 @@
+from supportit import create_app
+
+app = create_app()
