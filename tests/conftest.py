@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import flask_babel
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -41,10 +40,15 @@ def make_app(tmp_path: Path, **overrides: object) -> Flask:
     }
     config.update(overrides)
     app = create_app(config)
-    # The fixtures keep one app context for a whole test, so `g` outlives each request there;
-    # Flask-Babel caches the locale on `g`, which a real request would start without.
-    app.teardown_request(lambda error: flask_babel.refresh())
+    # The fixtures keep one app context for a whole test, so `g` would outlive each request;
+    # Flask-Login (the user) and Flask-Babel (the locale) cache on it. A real request starts clean.
+    app.teardown_request(_forget_request_globals)
     return app
+
+
+def _forget_request_globals(error: BaseException | None) -> None:
+    for name in list(g):
+        g.pop(name)
 
 
 def _reset_database(app: Flask) -> None:

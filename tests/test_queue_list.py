@@ -146,3 +146,30 @@ def test_bulk_assign_without_selection_says_so(client, world) -> None:
         "/queue/bulk-assign", data={"assignee": str(world.agent.id)}, follow_redirects=True
     )
     assert "Sélectionnez au moins un ticket." in response.get_data(as_text=True)
+
+
+def test_queue_page_query_count_does_not_grow_with_the_page(client, world, app) -> None:
+    from sqlalchemy import event
+
+    from supportit.db import db as database
+
+    def queries_for_queue_page() -> int:
+        database.session.expunge_all()  # the request must load rows itself, as in production
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(database.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/queue/").status_code == 200
+        finally:
+            event.remove(database.engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    login(client, world.agent)
+    alice, agent, agent2 = world.alice, world.agent, world.agent2
+    for i in range(2):
+        tickets.assign(factories.ticket(alice, f"T{i}"), agent, agent2)
+    small = queries_for_queue_page()
+    alice, agent, agent2 = (database.session.merge(u) for u in (alice, agent, agent2))
+    for i in range(20):
+        tickets.assign(factories.ticket(alice, f"T{i}"), agent, agent2 if i % 2 else agent)
+    assert queries_for_queue_page() == small

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from supportit.db import db
 from supportit.models import (
@@ -83,7 +84,8 @@ def search_condition(q: str):
 
 
 def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
-    query = select(Ticket)
+    # Each row shows its merchant and assignee: load them in the same query, not one per row.
+    query = select(Ticket).options(joinedload(Ticket.merchant), joinedload(Ticket.assignee))
     view = _view_condition(f.view, user)
     if view is not None:
         query = query.where(view)
