@@ -153,3 +153,26 @@ def test_unknown_ticket_number_is_a_clear_404(client, world) -> None:
 def test_agents_are_not_served_the_merchant_portal(client, world) -> None:
     login(client, world.agent)
     assert client.get("/portal/").status_code == 404
+
+
+def test_reply_without_csrf_token_changes_nothing(csrf_app, world) -> None:
+    client = csrf_app.test_client()
+    ticket = factories.ticket(world.alice)
+    page = client.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_token
+
+    client.post(
+        "/login",
+        data={
+            "email": world.alice.email,
+            "password": factories.PASSWORD,
+            "csrf_token": csrf_token(page),
+        },
+    )
+    response = client.post(f"/portal/tickets/{ticket.reference}/reply", data={"body": "forgé"})
+    assert response.status_code == 400
+    assert "Rien n'a été enregistré" in response.get_data(as_text=True)
+    for action in ("close", "reopen"):
+        assert client.post(f"/portal/tickets/{ticket.reference}/{action}").status_code == 400
+    db.session.refresh(ticket)
+    assert len(ticket.messages) == 1 and ticket.status is Status.NEW

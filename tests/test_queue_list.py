@@ -173,3 +173,28 @@ def test_queue_page_query_count_does_not_grow_with_the_page(client, world, app) 
     for i in range(20):
         tickets.assign(factories.ticket(alice, f"T{i}"), agent, agent2 if i % 2 else agent)
     assert queries_for_queue_page() == small
+
+
+def test_filter_by_creation_days_in_paris_time(client, world) -> None:
+    from datetime import UTC, datetime
+
+    late_evening = factories.ticket(world.alice, "Soir")  # 23:30 in Paris, 22:30 UTC
+    late_evening.created_at = datetime(2026, 11, 26, 22, 30, tzinfo=UTC)
+    next_morning = factories.ticket(world.alice, "Matin")
+    next_morning.created_at = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    db.session.commit()
+    login(client, world.agent)
+    day = "/queue/?view=all&created_from=2026-11-26&created_to=2026-11-26"
+    assert _ids(client.get(day)) == {late_evening.reference}
+    after = "/queue/?view=all&created_from=2026-11-27"
+    assert _ids(client.get(after)) == {next_morning.reference}
+
+
+def test_malformed_dates_are_reported_and_ignored(client, world) -> None:
+    ticket = factories.ticket(world.alice)
+    login(client, world.agent)
+    response = client.get("/queue/?created_from=27/11/2026&created_to=2026-13-45")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "created_from, created_to" in page and "AAAA-MM-JJ" in page
+    assert _ids(response) == {ticket.reference}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -41,6 +44,15 @@ class QueueFilter:
     q: str = ""
     sort: str = "updated"
     descending: bool = True
+    # Calendar days in the team's time zone, both included.
+    created_from: date | None = None
+    created_to: date | None = None
+
+
+def start_of_day(day: date) -> datetime:
+    """Midnight of `day` in the team's time zone, as an aware instant (DST-safe)."""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def _view_condition(view: str, user: User):
@@ -101,6 +113,10 @@ def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
         query = query.where(Ticket.assignee_id == f.assignee_id)
     if f.q.strip():
         query = query.where(search_condition(f.q))
+    if f.created_from is not None:
+        query = query.where(Ticket.created_at >= start_of_day(f.created_from))
+    if f.created_to is not None:
+        query = query.where(Ticket.created_at < start_of_day(f.created_to + timedelta(days=1)))
     column = SORTS.get(f.sort, Ticket.updated_at)
     ordering = column.desc() if f.descending else column.asc()
     # The id breaks ties so that paging is stable.

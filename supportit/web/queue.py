@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -47,6 +49,13 @@ def _filter_from_args() -> tuple[queue.QueueFilter, list[str]]:
     f.priority = choice("priority", {p.value for p in Priority}, Priority)
     f.sort = choice("sort", queue.SORTS) or "updated"
     f.descending = args.get("dir", "desc") != "asc"
+    for name in ("created_from", "created_to"):
+        value = args.get(name, "")
+        if value:
+            try:
+                setattr(f, name, date.fromisoformat(value))
+            except ValueError:
+                problems.append(name)
     for name in ("merchant", "assignee"):
         value = args.get(name, "")
         if value == "":
@@ -65,7 +74,8 @@ def index():
     if problems:
         flash(
             _(
-                "Some filters were not understood and were ignored: %(names)s",
+                "Some filters were not understood and were ignored: %(names)s. "
+                "Dates are written YYYY-MM-DD.",
                 names=", ".join(problems),
             ),
             "warning",

@@ -45,6 +45,9 @@ def main(out_dir: str) -> None:
                     if account:
                         log_in(page, base, *account)
                     page.goto(base + path)
+                    if lang == "en":  # the demo users prefer French: switch as a person would
+                        page.get_by_role("button", name="EN", exact=True).click()
+                        page.wait_for_load_state()
                     page.screenshot(path=str(out / f"{name}.{lang}.png"), full_page=True)
                     context.close()
     print(f"screenshots written to {out}")

@@ -84,9 +84,9 @@ def test_alice_gets_404_on_bobs_ticket_in_the_browser(new_page, live_server) -> 
 def test_language_switch_to_english(new_page, live_server) -> None:
     page = new_page()
     log_in(page, live_server, "bob@voyages-soleil.example", "demo-bob")
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
     page.wait_for_load_state()
     assert "My tickets" in page.content()
-    page.get_by_role("button", name="FR").click()
+    page.get_by_role("button", name="FR", exact=True).click()
     page.wait_for_load_state()
     assert "Mes tickets" in page.content()
