@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import TypeVar
 
+from flask import flash
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
@@ -23,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from supportit import labels
+from supportit.db import db
 from supportit.models import Priority, Product
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError
@@ -141,14 +143,15 @@ def uploads_from(field: MultipleFileField) -> list[Upload]:
     return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]
 
 
-def show_service_error(form: FlaskForm, error: ServiceError) -> bool:
-    """Put the error next to its field; returns False when it belongs to no field."""
+def report_service_error(form: FlaskForm, error: ServiceError) -> None:
+    """Undo the failed change and show why: next to its field, else as a message on the page."""
+    db.session.rollback()
     field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        return False
     # str(): a lazy string renders as trusted HTML, and this one may quote a file name.
-    field.errors = [*field.errors, str(error.message)]
-    return True
+    if field is None:
+        flash(str(error.message), "danger")
+    else:
+        field.errors = [*field.errors, str(error.message)]
 
 
 def parse_enum(enum_class: type[E], value: str | None) -> E | None:

@@ -17,7 +17,7 @@ from supportit.web.forms import (
     NewTicketForm,
     ReplyForm,
     parse_enum,
-    show_service_error,
+    report_service_error,
     uploads_from,
 )
 
@@ -68,9 +68,7 @@ def new_ticket():
                 ),
             )
         except ServiceError as error:
-            db.session.rollback()
-            if not show_service_error(form, error):
-                flash(str(error.message), "danger")
+            report_service_error(form, error)
         else:
             flash(
                 _(
@@ -113,9 +111,7 @@ def reply(reference: str):
     try:
         tickets.reply(ticket, current_user, form.body.data, uploads=uploads_from(form.attachments))
     except ServiceError as error:
-        db.session.rollback()
-        if not show_service_error(form, error):
-            flash(str(error.message), "danger")
+        report_service_error(form, error)
         return _render_ticket(ticket, form, 400)
     flash(_("Your reply was sent."), "success")
     return redirect(url_for("portal.ticket", reference=ticket.reference))

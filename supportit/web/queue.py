@@ -22,7 +22,7 @@ from supportit.web.forms import (
     BulkAssignForm,
     TicketFieldsForm,
     parse_enum,
-    show_service_error,
+    report_service_error,
     uploads_from,
 )
 
@@ -154,6 +154,13 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
     )
 
 
+def _reload_after(error: ServiceError, ticket) -> None:  # type: ignore[no-untyped-def]
+    """Drop the refused change and show the ticket as it now is, with the reason."""
+    db.session.rollback()
+    db.session.refresh(ticket)
+    flash(str(error.message), "warning")
+
+
 @bp.route("/tickets/<reference>")
 @staff_required
 def ticket(reference: str):
@@ -179,16 +186,12 @@ def reply(reference: str):
             expected_version=form.version.data,
         )
     except StaleTicket as error:
-        db.session.rollback()
-        db.session.refresh(ticket)
+        _reload_after(error, ticket)
         # Keep the draft and move it to the current version: sending again is the confirmation.
         form.version.data = ticket.version
-        flash(str(error.message), "warning")
         return _render_ticket(ticket, reply_form=form, status=409, stale=True)
     except ServiceError as error:
-        db.session.rollback()
-        if not show_service_error(form, error):
-            flash(str(error.message), "danger")
+        report_service_error(form, error)
         return _render_ticket(ticket, reply_form=form, status=400)
     flash(_("Internal note added.") if internal else _("Reply sent to the merchant."), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
@@ -211,9 +214,7 @@ def update_fields(reference: str):
             category=Category(form.category.data),
         )
     except StaleTicket as error:
-        db.session.rollback()
-        db.session.refresh(ticket)
-        flash(str(error.message), "warning")
+        _reload_after(error, ticket)
         return _render_ticket(ticket, status=409, stale=True)
     flash(_("Ticket updated.") if changed else _("Nothing to change."), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
@@ -233,9 +234,7 @@ def assign(reference: str):
             ticket, current_user, _agent(form.assignee.data), expected_version=form.version.data
         )
     except ServiceError as error:
-        db.session.rollback()
-        db.session.refresh(ticket)
-        flash(str(error.message), "warning")
+        _reload_after(error, ticket)
         return _render_ticket(ticket, status=409, stale=isinstance(error, StaleTicket))
     flash(_("Assignee updated."), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
