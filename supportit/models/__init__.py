@@ -1,5 +1,6 @@
 """The data model, one module per area. Importing this package registers every table."""
 
+from supportit.models.mail import InboundMail, InboundStatus, OutboundMail, OutboundStatus
 from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
@@ -13,6 +14,7 @@ from supportit.models.ticket import (
     Status,
     Ticket,
     TicketEvent,
+    TicketFlag,
 )
 from supportit.models.user import Role, User
 
@@ -29,9 +31,14 @@ __all__ = [
     "MessageSource",
     "Priority",
     "Product",
+    "InboundMail",
+    "InboundStatus",
+    "OutboundMail",
+    "OutboundStatus",
     "Role",
     "Status",
     "Ticket",
     "TicketEvent",
+    "TicketFlag",
     "User",
 ]

@@ -73,10 +73,24 @@ class MessageSource(enum.StrEnum):
     API = "api"
 
 
+class TicketFlag(enum.StrEnum):
+    """Why a ticket needs an agent's eye before anything else (set by mail intake)."""
+
+    SENDER_UNKNOWN = "sender_unknown"  # no merchant recognised: an agent must attach one
+    SENDER_UNCONFIRMED = "sender_unconfirmed"  # a merchant's domain, but not a known user
+    FOREIGN_REFERENCE = "foreign_reference"  # quoted another merchant's ticket reference
+
+
 class Ticket(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
-    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id"), index=True)
+    # None only for mail from an unrecognised sender, until an agent attaches a merchant.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchant.id"), index=True)
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Where replies go when the requester has no account (mail from an unknown address).
+    requester_email: Mapped[str | None] = mapped_column(String(254))
+    flag: Mapped[TicketFlag | None] = mapped_column(enum_column(TicketFlag, "ticket_flag"))
+    # A mail answering a long-closed ticket opens a new one, linked to the old.
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     category: Mapped[Category] = mapped_column(enum_column(Category, "ticket_category"))
@@ -101,8 +115,9 @@ class Ticket(db.Model):
     # instead of silently overwriting what a colleague just did.
     version: Mapped[int] = mapped_column(default=1)
 
-    merchant: Mapped[Merchant] = relationship()
+    merchant: Mapped[Merchant | None] = relationship()
     requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
+    linked_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"
@@ -145,6 +160,10 @@ class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The sender's address for mail from someone without an account.
+    author_email: Mapped[str | None] = mapped_column(String(254))
+    # The Message-ID of the mail this message came in (threading, deduplication).
+    email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
     # An internal note is for agents only and never shown to the merchant.
     internal: Mapped[bool] = mapped_column(default=False)
     body_html: Mapped[str] = mapped_column(Text)  # sanitised, safe to render

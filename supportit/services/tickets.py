@@ -127,7 +127,7 @@ def _add_message(
     return message
 
 
-def open_ticket(merchant: Merchant, requester: User | None, new: NewTicket) -> Ticket:
+def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicket) -> Ticket:
     subject = (new.subject or "").strip()
     if not subject:
         raise ServiceError(_l("Please give the ticket a subject."), field="subject")
