@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import mimetypes
-import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from supportit.models import Attachment, Message, Ticket, User
+from supportit.services import blobs
 from supportit.services.errors import InvalidUpload
 
 
@@ -71,7 +70,7 @@ def validate(uploads: list[Upload]) -> None:
 
 
 def storage_path(sha256: str) -> Path:
-    return Path(current_app.config["ATTACHMENT_DIR"]) / sha256[:2] / sha256
+    return blobs.path_for(current_app.config["ATTACHMENT_DIR"], sha256)
 
 
 def store(
@@ -82,13 +81,7 @@ def store(
     The file is written before the row is committed, so a row never points to a missing file;
     a failed commit leaves at most an unreferenced file, which is harmless.
     """
-    digest = hashlib.sha256(upload.data).hexdigest()
-    path = storage_path(digest)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(upload.data)
-        tmp.replace(path)
+    digest = blobs.write(current_app.config["ATTACHMENT_DIR"], upload.data)
     name = clean_filename(upload.filename)
     return Attachment(
         ticket=ticket,

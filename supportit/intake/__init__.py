@@ -1,0 +1,1 @@
+"""Mail intake: a pure parser, the pipeline that turns mail into tickets, and thin servers."""
