@@ -21,6 +21,7 @@ def main() -> None:
 
 
 demo_group = click.Group("demo", help="Demonstration data (invented merchants and people).")
+intake_group = click.Group("intake", help="Receive mail: SMTP server, IMAP mailbox or one file.")
 user_group = click.Group("user", help="Manage user accounts.")
 
 
@@ -54,7 +55,33 @@ def user_create(email: str, name: str, role: str, password: str) -> None:
     click.echo(f"Created {user.role} {user.email}")
 
 
+@intake_group.command("eml")
+@click.argument("source", type=click.File("rb"), default="-")
+def intake_eml(source) -> None:  # type: ignore[no-untyped-def]
+    """Take one message from FILE (or standard input, for piping from an MTA)."""
+    from supportit.intake import pipeline
+
+    record = pipeline.ingest(source.read(), channel="eml")
+    ticket = f" ticket {record.ticket.reference}" if record.ticket else ""
+    reason = f" ({record.reason})" if record.reason else ""
+    click.echo(f"inbound #{record.id}: {record.status.value}{ticket}{reason}")
+
+
+@intake_group.command("smtp")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=2525, show_default=True, type=int)
+def intake_smtp(host: str, port: int) -> None:
+    """Run the SMTP intake server until stopped (Ctrl-C or SIGTERM)."""
+    from flask import current_app
+
+    from supportit.intake import smtp
+
+    click.echo(f"SMTP intake on {host}:{port}")
+    smtp.serve_forever(current_app._get_current_object(), host, port)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
+    app.cli.add_command(intake_group)
     app.cli.add_command(user_group)
     app.shell_context_processor(lambda: {"db": db})

@@ -126,4 +126,44 @@ def from_environment(
         "MAX_CONTENT_LENGTH": max_attachment_mb * max_attachments * 1024 * 1024 + 1024 * 1024,
         "ATTACHMENT_DIR": env_str(env, "ATTACHMENT_DIR", str(instance_path / "attachments")),
         "TICKETS_PER_PAGE": env_int(env, "TICKETS_PER_PAGE", 25, minimum=5),
+        **mail_settings(env, instance_path),
+    }
+
+
+DEFAULT_MAIL_EXTENSIONS = (
+    "pdf png jpg jpeg gif webp heic bmp tif tiff csv xlsx xls ods json xml txt log har zip gz "
+    "7z eml msg doc docx odt ppt pptx"
+)
+
+
+def mail_settings(env: Mapping[str, str], instance_path: Path) -> dict[str, object]:
+    support = env_str(env, "SUPPORT_ADDRESS", "support-it-floapay@floa.com") or ""
+    if "@" not in support:
+        raise ConfigError(f"{PREFIX}SUPPORT_ADDRESS must be an email address, got {support!r}")
+    category = env_choice(
+        env,
+        "MAIL_DEFAULT_CATEGORY",
+        "integration",
+        ("onboarding", "integration", "run", "order_management"),
+    )
+    extensions = env_str(env, "MAIL_ALLOWED_EXTENSIONS", DEFAULT_MAIL_EXTENSIONS) or ""
+    allowlist = env_str(env, "MAIL_ALLOWLIST_DOMAINS", "") or ""
+    return {
+        "SUPPORT_ADDRESS": support.lower(),
+        "SUPPORT_NAME": env_str(env, "SUPPORT_NAME", "FLOA Pay Support IT"),
+        "BASE_URL": (env_str(env, "BASE_URL", "http://127.0.0.1:5000") or "").rstrip("/"),
+        "MAIL_DIR": env_str(env, "MAIL_DIR", str(instance_path / "mail")),
+        "MAIL_MAX_BYTES": env_int(env, "MAIL_MAX_MB", 25, minimum=1) * 1024 * 1024,
+        "MAIL_MAX_ATTACHMENTS": env_int(env, "MAIL_MAX_ATTACHMENTS", 30, minimum=1),
+        "MAIL_ALLOWED_EXTENSIONS": frozenset(extensions.lower().replace(",", " ").split()),
+        "MAIL_RATE_LIMIT_PER_HOUR": env_int(env, "MAIL_RATE_LIMIT_PER_HOUR", 30, minimum=1),
+        "MAIL_REOPEN_DAYS": env_int(env, "MAIL_REOPEN_DAYS", 30, minimum=0),
+        "MAIL_DEFAULT_CATEGORY": category,
+        "MAIL_ALLOWLIST_DOMAINS": frozenset(allowlist.lower().replace(",", " ").split()),
+        "SMTP_HOST": env_str(env, "SMTP_HOST", "127.0.0.1"),
+        "SMTP_PORT": env_int(env, "SMTP_PORT", 1025, minimum=1),
+        "SMTP_SECURITY": env_choice(env, "SMTP_SECURITY", "none", ("none", "starttls", "ssl")),
+        "SMTP_USERNAME": env_str(env, "SMTP_USERNAME"),
+        "SMTP_PASSWORD": env_str(env, "SMTP_PASSWORD"),
+        "SMTP_TIMEOUT": env_int(env, "SMTP_TIMEOUT", 30, minimum=1),
     }

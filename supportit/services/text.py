@@ -49,6 +49,19 @@ def plain_to_html(text: str) -> str:
     return sanitize_html("".join(parts))
 
 
+def mail_to_html(text: str) -> str:
+    """A mail's text with its quoted history and signature folded away (kept, one click away)."""
+    from supportit.intake.quotes import split_quoted
+
+    new, quoted = split_quoted(text)
+    if not quoted:
+        return plain_to_html(text)
+    folded = plain_to_html(quoted)
+    return sanitize_html(
+        f'{plain_to_html(new)}<details class="quoted"><summary>…</summary>{folded}</details>'
+    )
+
+
 def sanitize_html(html: str) -> str:
     """Keep formatting, drop scripts, styles, event handlers and anything else active."""
     return nh3.clean(

@@ -27,12 +27,13 @@ from supportit.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketFlag,
     User,
 )
 from supportit.services import attachments
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
-from supportit.services.text import plain_to_html
+from supportit.services.text import mail_to_html, plain_to_html
 
 MAX_BODY_CHARS = 50_000
 
@@ -52,6 +53,19 @@ class NewTicket:
     pay_id: str | None = None
     uploads: list[Upload] = field(default_factory=list)
     source: MessageSource = MessageSource.WEB
+    # Mail intake: who wrote when they have no account, why an agent should look, and the mail.
+    requester_email: str | None = None
+    flag: TicketFlag | None = None
+    linked_ticket: Ticket | None = None
+    mail: MailOrigin | None = None
+
+
+@dataclass
+class MailOrigin:
+    """What a message keeps of the mail it came in."""
+
+    message_id: str | None
+    html: str | None = None  # sanitised original formatting
 
 
 def _log(ticket: Ticket, actor: User | None, action: str, old: object = None, new: object = None):
@@ -111,14 +125,20 @@ def _add_message(
     internal: bool,
     uploads: Sequence[Upload],
     source: MessageSource,
+    author_email: str | None = None,
+    mail: MailOrigin | None = None,
 ) -> Message:
-    attachments.validate(list(uploads))
+    if mail is None:
+        attachments.validate(list(uploads))
     message = Message(
         author=author,
+        author_email=author_email,
         internal=internal,
         body_text=body,
-        body_html=plain_to_html(body),
+        # Mail quotes its history: show what is new and fold the rest.
+        body_html=mail_to_html(body) if mail is not None else plain_to_html(body),
         source=source,
+        email_message_id=mail.message_id if mail else None,
     )
     ticket.messages.append(message)
     for upload in uploads:
@@ -137,6 +157,9 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
     ticket = Ticket(
         merchant=merchant,
         requester=requester,
+        requester_email=new.requester_email,
+        flag=new.flag,
+        linked_ticket=new.linked_ticket,
         subject=subject,
         category=new.category,
         priority=new.priority,
@@ -148,7 +171,16 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         pay_id=_optional(new.pay_id),
     )
     db.session.add(ticket)
-    _add_message(ticket, requester, body, internal=False, uploads=new.uploads, source=new.source)
+    _add_message(
+        ticket,
+        requester,
+        body,
+        internal=False,
+        uploads=new.uploads,
+        source=new.source,
+        author_email=new.requester_email,
+        mail=new.mail,
+    )
     _log(ticket, requester, "created")
     _commit()
     return ticket
@@ -156,7 +188,7 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
 
 def reply(
     ticket: Ticket,
-    author: User,
+    author: User | None,
     body: str,
     *,
     internal: bool = False,
@@ -164,23 +196,36 @@ def reply(
     source: MessageSource = MessageSource.WEB,
     new_status: Status | None = None,
     expected_version: int | None = None,
+    author_email: str | None = None,
+    mail: MailOrigin | None = None,
 ) -> Message:
     """Add a public reply or an internal note, moving the status the way a helpdesk would.
 
     An agent's public reply puts the ticket in "waiting for merchant" unless told otherwise; a
-    merchant's reply brings the ticket back to the agents, reopening it if it was closed.
+    merchant's reply brings the ticket back to the agents, reopening it if it was closed. A mail
+    from someone without an account (`author` None) counts as the merchant's side.
     """
     body = _clean_body(body)
-    if author.is_merchant:
+    merchant_side = author is None or author.is_merchant
+    if merchant_side:
         if internal:
             raise ServiceError(_l("Merchants cannot write internal notes."))
-        if author.merchant_id != ticket.merchant_id:
+        if author is not None and author.merchant_id != ticket.merchant_id:
             raise ServiceError(_l("Ticket not found."))
     else:
         _check_version(ticket, expected_version)
-    message = _add_message(ticket, author, body, internal=internal, uploads=uploads, source=source)
+    message = _add_message(
+        ticket,
+        author,
+        body,
+        internal=internal,
+        uploads=uploads,
+        source=source,
+        author_email=author_email,
+        mail=mail,
+    )
     _log(ticket, author, "note" if internal else "reply", new=message.source)
-    if author.is_merchant:
+    if merchant_side:
         if ticket.status is not Status.NEW:
             _set_status(ticket, author, Status.OPEN)
     elif not internal:
@@ -291,6 +336,12 @@ def reopen(ticket: Ticket, actor: User) -> None:
     if ticket.status.is_active:
         return
     _set_status(ticket, actor, Status.OPEN)
+    _commit()
+
+
+def log_bounce(ticket: Ticket, recipients: str) -> None:
+    """A mail we sent about this ticket came back undelivered: agents must see it."""
+    _log(ticket, None, "bounce", new=recipients)
     _commit()
 
 

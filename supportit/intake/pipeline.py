@@ -1,0 +1,229 @@
+"""From raw bytes to a ticket, a reply, or a quarantined message. Nothing is ever dropped.
+
+The order matters: the raw message is stored and committed first; then it is parsed and
+decided upon; any failure after that leaves it quarantined with the reason, for an agent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import PurePath
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from supportit.db import db, utcnow
+from supportit.intake import senders, threading
+from supportit.intake.parse import ParsedMail, parse
+from supportit.models import (
+    Category,
+    InboundMail,
+    InboundStatus,
+    MessageSource,
+    OutboundMail,
+    OutboundStatus,
+    Status,
+    Ticket,
+    TicketFlag,
+)
+from supportit.services import blobs, tickets
+from supportit.services.attachments import Upload
+from supportit.services.tickets import MailOrigin, NewTicket
+
+log = logging.getLogger(__name__)
+
+# Statuses of an earlier copy that make a new copy with the same Message-ID a duplicate.
+_SETTLED = (
+    InboundStatus.NEW_TICKET, InboundStatus.REPLY, InboundStatus.AUTO_REPLY,
+    InboundStatus.BOUNCE, InboundStatus.QUARANTINED, InboundStatus.DISCARDED,
+)  # fmt: skip
+
+
+def ingest(
+    raw: bytes, *, channel: str, envelope_from: str | None = None, envelope_to: Sequence[str] = ()
+) -> InboundMail:
+    """Store, then process one message. Redelivering the same bytes returns the first record."""
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = db.session.scalar(select(InboundMail).where(InboundMail.sha256 == digest))
+    if existing is not None:
+        return existing
+    blobs.write(current_app.config["MAIL_DIR"], raw)
+    record = InboundMail(
+        sha256=digest, size=len(raw), channel=channel, envelope_from=envelope_from,
+        envelope_to=list(envelope_to), status=InboundStatus.RECEIVED,
+    )  # fmt: skip
+    db.session.add(record)
+    db.session.commit()
+    record_id = record.id
+    try:
+        _process(record, parse(raw))
+    except Exception as error:  # one bad message must never block the ones after it
+        db.session.rollback()
+        log.exception("inbound mail %s could not be processed", record_id)
+        record = db.session.get(InboundMail, record_id)
+        _settle(record, InboundStatus.QUARANTINED, f"processing failed: {error!r}"[:2000])
+    return record
+
+
+def raw_bytes(record: InboundMail) -> bytes:
+    return blobs.path_for(current_app.config["MAIL_DIR"], record.sha256).read_bytes()
+
+
+def _settle(record: InboundMail, status: InboundStatus, reason: str | None = None, **links) -> None:
+    record.status = status
+    record.reason = reason
+    record.processed_at = utcnow()
+    for name, value in links.items():
+        setattr(record, name, value)
+    db.session.commit()
+
+
+def _process(record: InboundMail, mail: ParsedMail) -> None:
+    record.message_id = mail.message_id
+    record.from_address = mail.from_address
+    record.subject = mail.subject or None
+    if mail.supportit_loop:
+        return _settle(record, InboundStatus.AUTO_REPLY, "one of our own notifications came back")
+    if mail.is_bounce:
+        return _bounce(record, mail)
+    if mail.auto_reply_reason and not (mail.bulk_only and _allow_listed(mail.from_address)):
+        return _settle(record, InboundStatus.AUTO_REPLY, mail.auto_reply_reason)
+    if mail.message_id and (earlier := _earlier_copy(record, mail.message_id)) is not None:
+        return _settle(
+            record, InboundStatus.DUPLICATE, f"same Message-ID as inbound mail #{earlier.id}",
+            ticket_id=earlier.ticket_id,
+        )  # fmt: skip
+    if not mail.from_address:
+        return _settle(record, InboundStatus.QUARANTINED, "no sender address")
+    if _over_rate_limit(record, mail.from_address):
+        limit = current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
+        return _settle(
+            record, InboundStatus.QUARANTINED, f"more than {limit} mails in an hour from sender"
+        )
+    _deliver(record, mail)
+
+
+def _deliver(record: InboundMail, mail: ParsedMail) -> None:
+    sender = senders.identify(mail.from_address)
+    ticket, foreign = threading.find_ticket(mail, sender)
+    uploads, refused = _uploads(mail)
+    body = _body_text(mail, refused)
+    origin = MailOrigin(message_id=mail.message_id, html=mail.html)
+    if sender.user is not None and sender.user.is_staff:
+        if ticket is None:
+            return _settle(record, InboundStatus.QUARANTINED, "mail from staff answers no ticket")
+        message = tickets.reply(
+            ticket, sender.user, body, uploads=uploads, source=MessageSource.EMAIL, mail=origin
+        )
+        return _settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
+    linked = None
+    if ticket is not None and _too_old_to_reopen(ticket):
+        ticket, linked = None, ticket
+    if ticket is not None:
+        message = tickets.reply(
+            ticket, sender.user, body, uploads=uploads, source=MessageSource.EMAIL,
+            author_email=None if sender.user else mail.from_address, mail=origin,
+        )  # fmt: skip
+        return _settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
+    flag = TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag
+    new = tickets.open_ticket(
+        sender.merchant,
+        sender.user,
+        NewTicket(
+            subject=threading.clean_subject(mail.subject) or "(no subject)",
+            category=Category(current_app.config["MAIL_DEFAULT_CATEGORY"]),
+            body=body,
+            uploads=uploads,
+            source=MessageSource.EMAIL,
+            requester_email=None if sender.user else mail.from_address,
+            flag=flag,
+            linked_ticket=linked,
+            mail=origin,
+        ),
+    )
+    _settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+
+
+def _body_text(mail: ParsedMail, refused: list[str]) -> str:
+    text = mail.text.strip() or "(no text)"
+    if refused:
+        # The mail is kept whole (raw), so an agent can still retrieve what was not attached.
+        text += "\n\n[SupportIT] " + "; ".join(refused)
+    return text[: tickets.MAX_BODY_CHARS]
+
+
+def _uploads(mail: ParsedMail) -> tuple[list[Upload], list[str]]:
+    config = current_app.config
+    allowed = config["MAIL_ALLOWED_EXTENSIONS"]
+    uploads: list[Upload] = []
+    refused: list[str] = []
+    for attachment in mail.attachments:
+        extension = PurePath(attachment.filename).suffix.lower().lstrip(".")
+        if not attachment.data:
+            refused.append(f"empty attachment {attachment.filename} skipped")
+        elif extension not in allowed:
+            refused.append(f"attachment {attachment.filename} not kept (type .{extension})")
+        elif len(attachment.data) > config["ATTACHMENT_MAX_BYTES"]:
+            refused.append(f"attachment {attachment.filename} not kept (too large)")
+        elif len(uploads) >= config["MAIL_MAX_ATTACHMENTS"]:
+            refused.append(f"attachment {attachment.filename} not kept (too many attachments)")
+        else:
+            uploads.append(Upload(attachment.filename, attachment.data))
+    return uploads, refused
+
+
+def _allow_listed(address: str | None) -> bool:
+    domain = (address or "").rpartition("@")[2]
+    return domain in current_app.config["MAIL_ALLOWLIST_DOMAINS"]
+
+
+def _earlier_copy(record: InboundMail, message_id: str) -> InboundMail | None:
+    return db.session.scalar(
+        select(InboundMail)
+        .where(
+            InboundMail.message_id == message_id,
+            InboundMail.id != record.id,
+            InboundMail.status.in_(_SETTLED),
+        )
+        .order_by(InboundMail.id)
+        .limit(1)
+    )
+
+
+def _over_rate_limit(record: InboundMail, address: str) -> bool:
+    since = utcnow() - timedelta(hours=1)
+    count = db.session.scalar(
+        select(func.count(InboundMail.id)).where(
+            InboundMail.from_address == address,
+            InboundMail.received_at >= since,
+            InboundMail.id != record.id,
+            InboundMail.status.in_([InboundStatus.NEW_TICKET, InboundStatus.REPLY]),
+        )
+    )
+    return count >= current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
+
+
+def _too_old_to_reopen(ticket: Ticket) -> bool:
+    if ticket.status is not Status.CLOSED or ticket.closed_at is None:
+        return False
+    days = current_app.config["MAIL_REOPEN_DAYS"]
+    return utcnow() - ticket.closed_at > timedelta(days=days)
+
+
+def _bounce(record: InboundMail, mail: ParsedMail) -> None:
+    if not mail.bounced_message_ids:
+        return _settle(record, InboundStatus.BOUNCE, "delivery report for an unknown message")
+    outbound = db.session.scalars(
+        select(OutboundMail).where(OutboundMail.message_id.in_(mail.bounced_message_ids))
+    ).all()
+    for sent in outbound:
+        sent.status = OutboundStatus.BOUNCED
+        sent.last_error = (mail.text or "bounced")[:2000]
+        if sent.ticket is not None:
+            tickets.log_bounce(sent.ticket, ", ".join(sent.to_addrs))
+    ticket_id = outbound[0].ticket_id if outbound else None
+    _settle(record, InboundStatus.BOUNCE, f"bounce of {len(outbound)} sent mail(s)",
+            ticket_id=ticket_id)  # fmt: skip
