@@ -22,6 +22,7 @@ def main() -> None:
 
 demo_group = click.Group("demo", help="Demonstration data (invented merchants and people).")
 intake_group = click.Group("intake", help="Receive mail: SMTP server, IMAP mailbox or one file.")
+outbox_group = click.Group("outbox", help="Send the mail waiting in the outbox.")
 user_group = click.Group("user", help="Manage user accounts.")
 
 
@@ -80,8 +81,33 @@ def intake_smtp(host: str, port: int) -> None:
     smtp.serve_forever(current_app._get_current_object(), host, port)
 
 
+@outbox_group.command("run")
+@click.option("--once", is_flag=True, help="One pass over the due mail, then exit.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+def outbox_run(once: bool, interval: float) -> None:
+    """Deliver pending mail over SMTP, with retries, until stopped (SIGTERM finishes cleanly)."""
+    import signal
+    import time
+
+    from supportit.services import outbox
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while True:
+        sent = outbox.deliver_due()
+        db.session.remove()
+        if once:
+            click.echo(f"{sent} mail(s) sent")
+            return
+        if stopping:
+            return
+        if not sent:
+            time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(intake_group)
+    app.cli.add_command(outbox_group)
     app.cli.add_command(user_group)
     app.shell_context_processor(lambda: {"db": db})

@@ -15,7 +15,11 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_ge
 
 def _extracted() -> set[str]:
     found: set[str] = set()
-    method_map = [("supportit/**.py", "python"), ("templates/**.html", "jinja2")]
+    method_map = [
+        ("supportit/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+        ("templates/**.txt", "jinja2"),
+    ]
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):

@@ -139,12 +139,28 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
             uploads=uploads,
             source=MessageSource.EMAIL,
             requester_email=None if sender.user else mail.from_address,
+            cc_emails=_copied(mail, sender),
             flag=flag,
             linked_ticket=linked,
             mail=origin,
         ),
     )
     _settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+
+
+def _copied(mail: ParsedMail, sender: senders.Sender) -> list[str]:
+    """Colleagues the merchant copied (same domain as the sender): they follow the answers."""
+    domain = (mail.from_address or "").rpartition("@")[2]
+    support = current_app.config["SUPPORT_ADDRESS"]
+    if sender.merchant is None or domain in senders.PUBLIC_MAIL_DOMAINS:
+        return []
+    return sorted(
+        {
+            address
+            for address in [*mail.to, *mail.cc]
+            if address.endswith("@" + domain) and address not in (support, mail.from_address)
+        }
+    )[:10]
 
 
 def _body_text(mail: ParsedMail, refused: list[str]) -> str:

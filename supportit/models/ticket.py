@@ -6,7 +6,7 @@ import enum
 import re
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, event
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
@@ -88,6 +88,8 @@ class Ticket(db.Model):
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # Where replies go when the requester has no account (mail from an unknown address).
     requester_email: Mapped[str | None] = mapped_column(String(254))
+    # People the merchant copied on its mails: they get our answers too.
+    cc_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     flag: Mapped[TicketFlag | None] = mapped_column(enum_column(TicketFlag, "ticket_flag"))
     # A mail answering a long-closed ticket opens a new one, linked to the old.
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
@@ -164,6 +166,8 @@ class Message(db.Model):
     author_email: Mapped[str | None] = mapped_column(String(254))
     # The Message-ID of the mail this message came in (threading, deduplication).
     email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    # A mail's own HTML, sanitised: its original formatting, shown on request.
+    original_html: Mapped[str | None] = mapped_column(Text)
     # An internal note is for agents only and never shown to the merchant.
     internal: Mapped[bool] = mapped_column(default=False)
     body_html: Mapped[str] = mapped_column(Text)  # sanitised, safe to render

@@ -30,7 +30,7 @@ from supportit.models import (
     TicketFlag,
     User,
 )
-from supportit.services import attachments
+from supportit.services import attachments, notify
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -55,6 +55,7 @@ class NewTicket:
     source: MessageSource = MessageSource.WEB
     # Mail intake: who wrote when they have no account, why an agent should look, and the mail.
     requester_email: str | None = None
+    cc_emails: list[str] = field(default_factory=list)
     flag: TicketFlag | None = None
     linked_ticket: Ticket | None = None
     mail: MailOrigin | None = None
@@ -139,6 +140,7 @@ def _add_message(
         body_html=mail_to_html(body) if mail is not None else plain_to_html(body),
         source=source,
         email_message_id=mail.message_id if mail else None,
+        original_html=mail.html if mail else None,
     )
     ticket.messages.append(message)
     for upload in uploads:
@@ -158,6 +160,7 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         merchant=merchant,
         requester=requester,
         requester_email=new.requester_email,
+        cc_emails=new.cc_emails,
         flag=new.flag,
         linked_ticket=new.linked_ticket,
         subject=subject,
@@ -182,6 +185,7 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         mail=new.mail,
     )
     _log(ticket, requester, "created")
+    notify.ticket_opened(ticket)
     _commit()
     return ticket
 
@@ -232,6 +236,7 @@ def reply(
         if ticket.first_response_at is None:
             ticket.first_response_at = utcnow()
         _set_status(ticket, author, new_status or Status.PENDING_MERCHANT)
+        notify.agent_replied(ticket, message)
     elif new_status is not None:
         _set_status(ticket, author, new_status)
     _commit()
@@ -278,6 +283,8 @@ def update_fields(
     if status is not None and status is not ticket.status:
         _set_status(ticket, actor, status)
         changed.append("status")
+        if status is Status.RESOLVED:
+            notify.ticket_resolved(ticket)
     if priority is not None and priority is not ticket.priority:
         _log(ticket, actor, "priority", ticket.priority, priority)
         ticket.priority = priority

@@ -1,8 +1,8 @@
 """mail intake and outbox
 
-Revision ID: 8198f6df0f55
+Revision ID: adb217dd3d11
 Revises: 1cd23456df69
-Create Date: 2026-11-23 09:48:58.738072
+Create Date: 2026-11-23 09:54:40.250161
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import supportit.db
 
 
 # revision identifiers, used by Alembic.
-revision = '8198f6df0f55'
+revision = 'adb217dd3d11'
 down_revision = '1cd23456df69'
 branch_labels = None
 depends_on = None
@@ -78,10 +78,12 @@ def upgrade():
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.add_column(sa.Column('author_email', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('email_message_id', sa.String(length=998), nullable=True))
+        batch_op.add_column(sa.Column('original_html', sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f('ix_message_email_message_id'), ['email_message_id'], unique=False)
 
     with op.batch_alter_table('ticket', schema=None) as batch_op:
         batch_op.add_column(sa.Column('requester_email', sa.String(length=254), nullable=True))
+        batch_op.add_column(sa.Column('cc_emails', sa.JSON(), nullable=False))
         batch_op.add_column(sa.Column('flag', sa.Enum('sender_unknown', 'sender_unconfirmed', 'foreign_reference', name='ticket_flag', native_enum=False, create_constraint=True), nullable=True))
         batch_op.add_column(sa.Column('linked_ticket_id', sa.Integer(), nullable=True))
         batch_op.alter_column('merchant_id',
@@ -103,10 +105,12 @@ def downgrade():
         # The enum's CHECK constraint names the column: it must go first (SQLite batch copy).
         batch_op.drop_constraint(op.f('ck_ticket_ticket_flag'), type_='check')
         batch_op.drop_column('flag')
+        batch_op.drop_column('cc_emails')
         batch_op.drop_column('requester_email')
 
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_message_email_message_id'))
+        batch_op.drop_column('original_html')
         batch_op.drop_column('email_message_id')
         batch_op.drop_column('author_email')
 

@@ -1,0 +1,95 @@
+"""Mail to merchants about their tickets, written to the outbox in the caller's transaction.
+
+Each function adds an OutboundMail row and does not commit: the ticket change and the mail it
+causes are committed together, so a change never goes unannounced and a rollback sends nothing.
+"""
+
+from __future__ import annotations
+
+from email.utils import make_msgid
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from supportit.db import db
+from supportit.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from supportit.models import Message, OutboundMail, Ticket
+
+MAX_REFERENCES = 20
+
+
+def ticket_opened(ticket: Ticket) -> None:
+    _queue(ticket, "ack", automatic=True)
+
+
+def agent_replied(ticket: Ticket, message: Message) -> None:
+    _queue(ticket, "reply", automatic=False, message=message)
+
+
+def ticket_resolved(ticket: Ticket) -> None:
+    _queue(ticket, "resolved", automatic=True)
+
+
+def recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
+    to = ticket.requester.email if ticket.requester else ticket.requester_email
+    cc = [a for a in ticket.cc_emails or [] if a != to]
+    return ([to] if to else []), cc
+
+
+def _language(ticket: Ticket) -> str:
+    for candidate in (
+        ticket.requester.language if ticket.requester else None,
+        ticket.merchant.language if ticket.merchant else None,
+    ):
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT_LANGUAGE
+
+
+def _thread(ticket: Ticket) -> list[str]:
+    """Message-IDs of the conversation so far, oldest first, for In-Reply-To and References."""
+    inbound = db.session.execute(
+        select(Message.created_at, Message.email_message_id).where(
+            Message.ticket_id == ticket.id, Message.email_message_id.is_not(None)
+        )
+    ).all()
+    outbound = db.session.execute(
+        select(OutboundMail.created_at, OutboundMail.message_id).where(
+            OutboundMail.ticket_id == ticket.id
+        )
+    ).all()
+    return [mid for _, mid in sorted([*inbound, *outbound], key=lambda row: row[0])]
+
+
+def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | None = None) -> None:
+    to, cc = recipients(ticket)
+    if not to:
+        return
+    db.session.flush()  # the ticket needs its id for the reference
+    thread = _thread(ticket)
+    domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
+    context = {
+        "ticket": ticket,
+        "message": message,
+        "url": f"{current_app.config['BASE_URL']}/portal/tickets/{ticket.reference}",
+    }
+    with force_locale(_language(ticket)):
+        subject = render_template(f"email/{kind}.subject.txt", **context).strip()
+        body_text = render_template(f"email/{kind}.txt", **context)
+        body_html = render_template(f"email/{kind}.html", **context)
+    db.session.add(
+        OutboundMail(
+            ticket=ticket,
+            kind=kind,
+            to_addrs=to,
+            cc_addrs=cc,
+            subject=" ".join(subject.split()),
+            message_id=make_msgid(idstring=f"{ticket.reference}.{kind}", domain=domain),
+            in_reply_to=thread[-1] if thread else None,
+            references_header=" ".join(thread[-MAX_REFERENCES:]) or None,
+            body_text=body_text,
+            body_html=body_html,
+            automatic=automatic,
+        )
+    )
