@@ -235,12 +235,13 @@ def _filename(part: Message) -> str | None:
 def _body(msg: Message, result: ParsedMail) -> None:
     text_parts: list[str] = []
     html_parts: list[str] = []
+    forwarded_texts: list[str] = []
     for part in _walk(msg):
         kind = part.get_content_type()
         disposition = (part.get_content_disposition() or "").lower()
         name = _filename(part)
         if kind == "message/rfc822":
-            _forwarded(part, result)
+            forwarded_texts.append(_forwarded(part, result))
             continue
         if kind.startswith("multipart/"):
             continue
@@ -268,6 +269,8 @@ def _body(msg: Message, result: ParsedMail) -> None:
         result.text = "\n\n".join(t.strip("\n") for t in text_parts).strip()
     elif html_parts:
         result.text = html_to_text("\n".join(html_parts))
+    # A forwarded message's own text follows: it is usually what the merchant wants us to read.
+    result.text = "\n\n".join(t for t in [result.text, *forwarded_texts] if t)
 
 
 def _walk(msg: Message):  # type: ignore[no-untyped-def]
@@ -281,7 +284,7 @@ def _walk(msg: Message):  # type: ignore[no-untyped-def]
                     yield from _walk(sub)
 
 
-def _forwarded(part: Message, result: ParsedMail) -> None:
+def _forwarded(part: Message, result: ParsedMail) -> str:
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     subject = header(inner, "Subject") if isinstance(inner, Message) else ""
@@ -292,11 +295,11 @@ def _forwarded(part: Message, result: ParsedMail) -> None:
         result.defects.append("forwarded message re-serialised loosely")
     name = re.sub(r"[^\w .-]+", "_", subject).strip()[:80] or "forwarded-message"
     result.attachments.append(ParsedAttachment(f"{name}.eml", "message/rfc822", data))
-    if isinstance(inner, Message):
-        inner_result = ParsedMail()
-        _body(inner, inner_result)
-        if inner_result.text:
-            result.text = (result.text + "\n\n" if result.text else "") + inner_result.text
+    if not isinstance(inner, Message):
+        return ""
+    inner_result = ParsedMail()
+    _body(inner, inner_result)
+    return inner_result.text
 
 
 def _guess_extension(content_type: str) -> str:

@@ -14,6 +14,8 @@ ALLOWED_TAGS = {
     "blockquote",
     "br",
     "code",
+    "details",
+    "summary",
     "em",
     "i",
     "li",

@@ -1,0 +1,84 @@
+"""Every fixture in tests/fixtures/mail states its expected outcome in an X-Test-Expect header:
+`new_ticket [flag=F] [linked=REF]`, `reply REF`, `auto_reply`, `bounce` or `quarantined`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from supportit.db import db
+from supportit.intake import pipeline
+from supportit.models import InboundMail, InboundStatus, Message, Ticket
+from tests import mail_world
+
+FIXTURES = sorted((Path(__file__).parent / "fixtures" / "mail").glob("*.eml"))
+
+
+def _expectation(raw: bytes) -> list[str]:
+    first = raw.split(b"\n", 1)[0].decode().strip()
+    assert first.startswith("X-Test-Expect:"), "each fixture starts with its expected outcome"
+    return first.split(":", 1)[1].split()
+
+
+def test_the_corpus_is_large_enough() -> None:
+    assert len(FIXTURES) >= 40
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_fixture_outcome(app, world, path: Path) -> None:
+    known = mail_world.build(world)
+    tickets_before = db.session.scalar(select(func.count(Ticket.id)))
+    raw = path.read_bytes()
+    outcome, *details = _expectation(raw)
+    record = pipeline.ingest(raw, channel="eml")
+    options = dict(d.split("=", 1) for d in details if "=" in d)
+    tickets_after = db.session.scalar(select(func.count(Ticket.id)))
+    assert record.status.value == outcome, record.reason
+    if outcome == "new_ticket":
+        assert tickets_after == tickets_before + 1
+        ticket = record.ticket
+        assert ticket.messages[0].source.value == "email"
+        assert ticket.messages[0].body_text.strip()
+        assert (ticket.flag.value if ticket.flag else None) == options.get("flag")
+        if "linked" in options:
+            assert ticket.linked_ticket.reference == options["linked"]
+    elif outcome == "reply":
+        assert tickets_after == tickets_before
+        assert record.ticket.reference == details[0]
+        assert record.message in record.ticket.messages
+    else:
+        assert tickets_after == tickets_before
+        if outcome == "quarantined":
+            assert record.reason
+    assert known  # the world was built
+
+
+def test_every_fixture_is_stored_raw_and_never_modified(app, world) -> None:
+    mail_world.build(world)
+    for path in FIXTURES:
+        record = pipeline.ingest(path.read_bytes(), channel="eml")
+        assert pipeline.raw_bytes(record) == path.read_bytes()
+        assert record.status is not InboundStatus.RECEIVED
+
+
+def test_redelivered_bytes_change_nothing(app, world) -> None:
+    mail_world.build(world)
+    raw = FIXTURES[0].read_bytes()
+    first = pipeline.ingest(raw, channel="smtp")
+    again = pipeline.ingest(raw, channel="imap")
+    assert again.id == first.id
+    assert db.session.scalar(select(func.count(InboundMail.id))) == 1
+    assert db.session.scalar(select(func.count(Ticket.id))) == 5
+
+
+def test_same_message_id_through_another_route_is_a_duplicate(app, world) -> None:
+    mail_world.build(world)
+    raw = (Path(__file__).parent / "fixtures/mail/41_several_support_addresses.eml").read_bytes()
+    first = pipeline.ingest(raw, channel="smtp")
+    relayed = b"Received: from relay.example by mx.floa.example; Mon, 23 Nov 2026\r\n" + raw
+    second = pipeline.ingest(relayed, channel="smtp")
+    assert second.status is InboundStatus.DUPLICATE and second.ticket_id == first.ticket_id
+    assert db.session.scalar(select(func.count(Ticket.id))) == 5
+    assert db.session.scalar(select(func.count(Message.id)).where(Message.ticket_id == 5)) == 1
