@@ -37,9 +37,13 @@ log = logging.getLogger(__name__)
 
 # Statuses of an earlier copy that make a new copy with the same Message-ID a duplicate.
 _SETTLED = (
-    InboundStatus.NEW_TICKET, InboundStatus.REPLY, InboundStatus.AUTO_REPLY,
-    InboundStatus.BOUNCE, InboundStatus.QUARANTINED, InboundStatus.DISCARDED,
-)  # fmt: skip
+    InboundStatus.NEW_TICKET,
+    InboundStatus.REPLY,
+    InboundStatus.AUTO_REPLY,
+    InboundStatus.BOUNCE,
+    InboundStatus.QUARANTINED,
+    InboundStatus.DISCARDED,
+)
 
 
 def ingest(
@@ -52,9 +56,13 @@ def ingest(
         return existing
     blobs.write(current_app.config["MAIL_DIR"], raw)
     record = InboundMail(
-        sha256=digest, size=len(raw), channel=channel, envelope_from=envelope_from,
-        envelope_to=list(envelope_to), status=InboundStatus.RECEIVED,
-    )  # fmt: skip
+        sha256=digest,
+        size=len(raw),
+        channel=channel,
+        envelope_from=envelope_from,
+        envelope_to=list(envelope_to),
+        status=InboundStatus.RECEIVED,
+    )
     db.session.add(record)
     db.session.commit()
     record_id = record.id
@@ -93,9 +101,11 @@ def _process(record: InboundMail, mail: ParsedMail) -> None:
         return _settle(record, InboundStatus.AUTO_REPLY, mail.auto_reply_reason)
     if mail.message_id and (earlier := _earlier_copy(record, mail.message_id)) is not None:
         return _settle(
-            record, InboundStatus.DUPLICATE, f"same Message-ID as inbound mail #{earlier.id}",
+            record,
+            InboundStatus.DUPLICATE,
+            f"same Message-ID as inbound mail #{earlier.id}",
             ticket_id=earlier.ticket_id,
-        )  # fmt: skip
+        )
     if not mail.from_address:
         return _settle(record, InboundStatus.QUARANTINED, "no sender address")
     if _over_rate_limit(record, mail.from_address):
@@ -124,9 +134,16 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
         ticket, linked = None, ticket
     if ticket is not None:
         message = tickets.reply(
-            ticket, sender.user, body, uploads=uploads, source=MessageSource.EMAIL,
-            author_email=None if sender.user else mail.from_address, mail=origin,
-        )  # fmt: skip
+            ticket,
+            sender.user,
+            body,
+            uploads=uploads,
+            source=MessageSource.EMAIL,
+            author_email=None if sender.user else mail.from_address,
+            mail=origin,
+        )
+        if sender.user is not None and asks_to_close(body):
+            tickets.close(ticket, sender.user)
         return _settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
     flag = TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag
     new = tickets.open_ticket(
@@ -146,6 +163,15 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
         ),
     )
     _settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+
+
+_CLOSE_WORDS = {"#close", "#fermer", "#clore", "#clôturer", "#cloturer"}
+
+
+def asks_to_close(body: str) -> bool:
+    """A merchant closes a ticket by mail by starting the reply with #fermer (or #close)."""
+    first_line = body.strip().splitlines()[0].strip().lower() if body.strip() else ""
+    return first_line in _CLOSE_WORDS
 
 
 def _copied(mail: ParsedMail, sender: senders.Sender) -> list[str]:
@@ -241,5 +267,6 @@ def _bounce(record: InboundMail, mail: ParsedMail) -> None:
         if sent.ticket is not None:
             tickets.log_bounce(sent.ticket, ", ".join(sent.to_addrs))
     ticket_id = outbound[0].ticket_id if outbound else None
-    _settle(record, InboundStatus.BOUNCE, f"bounce of {len(outbound)} sent mail(s)",
-            ticket_id=ticket_id)  # fmt: skip
+    _settle(
+        record, InboundStatus.BOUNCE, f"bounce of {len(outbound)} sent mail(s)", ticket_id=ticket_id
+    )
