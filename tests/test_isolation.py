@@ -49,7 +49,11 @@ def bobs_ticket(world):
 def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticket) -> None:
     version = bobs_ticket.version
     messages = len(bobs_ticket.messages)
-    values = {"reference": bobs_ticket.reference, "attachment_id": bobs_ticket.attachments[0].id}
+    values = {
+        "reference": bobs_ticket.reference,
+        "attachment_id": bobs_ticket.attachments[0].id,
+        "mail_id": 1,
+    }
     login(client, world.alice)
     swept = 0
     for endpoint, method, url in _urls(app, values):

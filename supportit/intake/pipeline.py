@@ -72,7 +72,7 @@ def ingest(
         db.session.rollback()
         log.exception("inbound mail %s could not be processed", record_id)
         record = db.session.get(InboundMail, record_id)
-        _settle(record, InboundStatus.QUARANTINED, f"processing failed: {error!r}"[:2000])
+        settle(record, InboundStatus.QUARANTINED, f"processing failed: {error!r}"[:2000])
     return record
 
 
@@ -80,7 +80,7 @@ def raw_bytes(record: InboundMail) -> bytes:
     return blobs.path_for(current_app.config["MAIL_DIR"], record.sha256).read_bytes()
 
 
-def _settle(record: InboundMail, status: InboundStatus, reason: str | None = None, **links) -> None:
+def settle(record: InboundMail, status: InboundStatus, reason: str | None = None, **links) -> None:
     record.status = status
     record.reason = reason
     record.processed_at = utcnow()
@@ -94,23 +94,23 @@ def _process(record: InboundMail, mail: ParsedMail) -> None:
     record.from_address = mail.from_address
     record.subject = mail.subject or None
     if mail.supportit_loop:
-        return _settle(record, InboundStatus.AUTO_REPLY, "one of our own notifications came back")
+        return settle(record, InboundStatus.AUTO_REPLY, "one of our own notifications came back")
     if mail.is_bounce:
         return _bounce(record, mail)
     if mail.auto_reply_reason and not (mail.bulk_only and _allow_listed(mail.from_address)):
-        return _settle(record, InboundStatus.AUTO_REPLY, mail.auto_reply_reason)
+        return settle(record, InboundStatus.AUTO_REPLY, mail.auto_reply_reason)
     if mail.message_id and (earlier := _earlier_copy(record, mail.message_id)) is not None:
-        return _settle(
+        return settle(
             record,
             InboundStatus.DUPLICATE,
             f"same Message-ID as inbound mail #{earlier.id}",
             ticket_id=earlier.ticket_id,
         )
     if not mail.from_address:
-        return _settle(record, InboundStatus.QUARANTINED, "no sender address")
+        return settle(record, InboundStatus.QUARANTINED, "no sender address")
     if _over_rate_limit(record, mail.from_address):
         limit = current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
-        return _settle(
+        return settle(
             record, InboundStatus.QUARANTINED, f"more than {limit} mails in an hour from sender"
         )
     _deliver(record, mail)
@@ -119,16 +119,16 @@ def _process(record: InboundMail, mail: ParsedMail) -> None:
 def _deliver(record: InboundMail, mail: ParsedMail) -> None:
     sender = senders.identify(mail.from_address)
     ticket, foreign = threading.find_ticket(mail, sender)
-    uploads, refused = _uploads(mail)
-    body = _body_text(mail, refused)
+    uploads, refused = mail_uploads(mail)
+    body = mail_body(mail, refused)
     origin = MailOrigin(message_id=mail.message_id, html=mail.html)
     if sender.user is not None and sender.user.is_staff:
         if ticket is None:
-            return _settle(record, InboundStatus.QUARANTINED, "mail from staff answers no ticket")
+            return settle(record, InboundStatus.QUARANTINED, "mail from staff answers no ticket")
         message = tickets.reply(
             ticket, sender.user, body, uploads=uploads, source=MessageSource.EMAIL, mail=origin
         )
-        return _settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
+        return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
     linked = None
     if ticket is not None and _too_old_to_reopen(ticket):
         ticket, linked = None, ticket
@@ -144,7 +144,7 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
         )
         if sender.user is not None and asks_to_close(body):
             tickets.close(ticket, sender.user)
-        return _settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
+        return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
     flag = TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag
     new = tickets.open_ticket(
         sender.merchant,
@@ -162,7 +162,7 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
             mail=origin,
         ),
     )
-    _settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+    settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
 
 
 _CLOSE_WORDS = {"#close", "#fermer", "#clore", "#clôturer", "#cloturer"}
@@ -189,7 +189,7 @@ def _copied(mail: ParsedMail, sender: senders.Sender) -> list[str]:
     )[:10]
 
 
-def _body_text(mail: ParsedMail, refused: list[str]) -> str:
+def mail_body(mail: ParsedMail, refused: list[str]) -> str:
     text = mail.text.strip() or "(no text)"
     if refused:
         # The mail is kept whole (raw), so an agent can still retrieve what was not attached.
@@ -197,7 +197,7 @@ def _body_text(mail: ParsedMail, refused: list[str]) -> str:
     return text[: tickets.MAX_BODY_CHARS]
 
 
-def _uploads(mail: ParsedMail) -> tuple[list[Upload], list[str]]:
+def mail_uploads(mail: ParsedMail) -> tuple[list[Upload], list[str]]:
     config = current_app.config
     allowed = config["MAIL_ALLOWED_EXTENSIONS"]
     uploads: list[Upload] = []
@@ -257,7 +257,7 @@ def _too_old_to_reopen(ticket: Ticket) -> bool:
 
 def _bounce(record: InboundMail, mail: ParsedMail) -> None:
     if not mail.bounced_message_ids:
-        return _settle(record, InboundStatus.BOUNCE, "delivery report for an unknown message")
+        return settle(record, InboundStatus.BOUNCE, "delivery report for an unknown message")
     outbound = db.session.scalars(
         select(OutboundMail).where(OutboundMail.message_id.in_(mail.bounced_message_ids))
     ).all()
@@ -267,6 +267,6 @@ def _bounce(record: InboundMail, mail: ParsedMail) -> None:
         if sent.ticket is not None:
             tickets.log_bounce(sent.ticket, ", ".join(sent.to_addrs))
     ticket_id = outbound[0].ticket_id if outbound else None
-    _settle(
+    settle(
         record, InboundStatus.BOUNCE, f"bounce of {len(outbound)} sent mail(s)", ticket_id=ticket_id
     )

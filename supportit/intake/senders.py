@@ -48,6 +48,9 @@ class Sender:
     flag: TicketFlag | None
 
 
+UNKNOWN = Sender(None, None, TicketFlag.SENDER_UNKNOWN)
+
+
 def identify(address: str) -> Sender:
     user = find_by_email(address)
     if user is not None and user.is_active:

@@ -134,6 +134,13 @@ class BulkAssignForm(AssignForm):
     pass
 
 
+class AttachMailForm(FlaskForm):
+    reference = StringField(
+        _l("Ticket reference"),
+        validators=[DataRequired(), Length(max=20), Regexp(r"^\s*(FLOA-?)?\d{1,9}\s*$", flags=2)],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
+from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
 from supportit.services import queue, tickets
 from supportit.services.errors import ServiceError, StaleTicket
@@ -93,6 +94,7 @@ def index():
         page=page,
         f=f,
         counts=queue.view_counts(current_user),
+        quarantined=quarantine.quarantine_count(),
         agents=agents,
         merchants=db.session.scalars(select(Merchant).order_by(Merchant.name)).all(),
         bulk_form=bulk_form,
