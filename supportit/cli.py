@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
 from supportit.db import db
+from supportit.models import Status
 
 
 def _create_app() -> Flask:
@@ -23,6 +26,7 @@ def main() -> None:
 demo_group = click.Group("demo", help="Demonstration data (invented merchants and people).")
 intake_group = click.Group("intake", help="Receive mail: SMTP server, IMAP mailbox or one file.")
 outbox_group = click.Group("outbox", help="Send the mail waiting in the outbox.")
+tickets_group = click.Group("tickets", help="Look at tickets from the command line.")
 user_group = click.Group("user", help="Manage user accounts.")
 
 
@@ -105,9 +109,49 @@ def outbox_run(once: bool, interval: float) -> None:
             time.sleep(interval)
 
 
+@tickets_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document (a list of tickets).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--status", type=click.Choice([s.value for s in Status]), default=None)
+def tickets_list(as_json: bool, limit: int, status: str | None) -> None:
+    """The most recently updated tickets."""
+    from supportit.services import export
+
+    rows = export.ticket_list(limit=limit, status=Status(status) if status else None)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['reference']}  {row['status']:16} {row['category']:16} "
+            f"{row['merchant'] or '-':20} {row['subject']}"
+        )
+
+
+@tickets_group.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document, messages included.")
+def tickets_show(reference: str, as_json: bool) -> None:
+    """One ticket with its messages (internal notes included: this is an operator's view)."""
+    from supportit.services import export
+
+    document = export.ticket_document(reference)
+    if document is None:
+        raise click.ClickException(f"no ticket {reference}")
+    if as_json:
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{document['reference']} [{document['status']}] {document['subject']}")
+    for message in document["messages"]:
+        kind = "note" if message["internal"] else "reply"
+        click.echo(f"--- {message['created_at']} {message['author']} ({kind}, {message['source']})")
+        click.echo(message["body"])
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(intake_group)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(tickets_group)
     app.cli.add_command(user_group)
     app.shell_context_processor(lambda: {"db": db})

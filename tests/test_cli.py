@@ -58,3 +58,34 @@ def test_user_create_refuses_a_short_password_clearly(app) -> None:
     )
     assert result.exit_code == 1
     assert "at least 10 characters" in result.output or "au moins 10 caractères" in result.output
+
+
+def test_tickets_list_and_show_as_json(app, world) -> None:
+    import json
+    from pathlib import Path
+
+    from supportit.intake import pipeline
+
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+    record = pipeline.ingest(raw, channel="eml")
+    runner = app.test_cli_runner()
+    listed = json.loads(runner.invoke(args=["tickets", "list", "--json"]).output)
+    assert listed[0]["reference"] == record.ticket.reference
+    assert listed[0]["merchant"] == "Ma Literie" and listed[0]["status"] == "new"
+    shown = json.loads(
+        runner.invoke(args=["tickets", "show", record.ticket.reference, "--json"]).output
+    )
+    assert shown["subject"] == "Paiement 3X refusé en production"
+    assert shown["messages"][0]["source"] == "email"
+    assert shown["messages"][0]["author"] == "alice@maliterie.example"
+    missing = runner.invoke(args=["tickets", "show", "FLOA-999999", "--json"])
+    assert missing.exit_code == 1 and "no ticket FLOA-999999" in missing.output
+
+
+def test_intake_eml_reads_standard_input(app, world) -> None:
+    from pathlib import Path
+
+    raw = (Path(__file__).parent / "fixtures/mail/12_out_of_office_fr.eml").read_bytes()
+    result = app.test_cli_runner().invoke(args=["intake", "eml", "-"], input=raw)
+    assert result.exit_code == 0
+    assert "auto_reply" in result.output
