@@ -8,6 +8,7 @@ from pathlib import Path
 
 from supportit import create_app
 from supportit.db import db
+from supportit.intake import pipeline
 from supportit.services import demo
 from tests.e2e.live import chromium, log_in, serve
 
@@ -18,7 +19,10 @@ PAGES = [
     ("portal-ticket", ("bob@voyages-soleil.example", "demo-bob"), "/portal/tickets/FLOA-000007"),
     ("queue", ("agent2@floa.example", "demo-agent"), "/queue/"),
     ("queue-ticket", ("agent2@floa.example", "demo-agent"), "/queue/tickets/FLOA-000007"),
+    ("queue-ticket-mail", ("agent1@floa.example", "demo-agent"), "/queue/tickets/FLOA-000001"),
+    ("queue-quarantine", ("agent1@floa.example", "demo-agent"), "/queue/mail/"),
 ]
+MAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 
 
 def main(out_dir: str) -> None:
@@ -35,6 +39,9 @@ def main(out_dir: str) -> None:
         with app.app_context():
             db.create_all()
             demo.load()
+            # An Outlook reply by mail to FLOA-000001, and a mail that goes to quarantine.
+            for name in ("03_outlook_reply_fr_no_headers", "32_missing_from"):
+                pipeline.ingest((MAIL_FIXTURES / f"{name}.eml").read_bytes(), channel="eml")
         with serve(app) as base, chromium() as browser:
             for lang in ("fr", "en"):
                 for name, account, path in PAGES:
