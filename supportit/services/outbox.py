@@ -7,9 +7,9 @@ delivers. A row is claimed with a conditional UPDATE so two workers never send t
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from supportit import mailer
 from supportit.db import db, utcnow
@@ -23,22 +23,24 @@ BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60, 120, 240, 480, 720)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending mail whose time has come, or mail whose sender died mid-send."""
+    return or_(
+        and_(OutboundMail.status == OutboundStatus.PENDING, OutboundMail.next_attempt_at <= now),
+        and_(
+            OutboundMail.status == OutboundStatus.SENDING,
+            OutboundMail.claimed_at < now - CLAIM_TIMEOUT,
+        ),
+    )
+
+
 def _claim(mail_id: int) -> bool:
     now = utcnow()
     result = db.session.execute(
         update(OutboundMail)
         .where(
             OutboundMail.id == mail_id,
-            or_(
-                and_(
-                    OutboundMail.status == OutboundStatus.PENDING,
-                    OutboundMail.next_attempt_at <= now,
-                ),
-                and_(
-                    OutboundMail.status == OutboundStatus.SENDING,
-                    OutboundMail.claimed_at < now - CLAIM_TIMEOUT,
-                ),
-            ),
+            _due(now),
         )
         .values(status=OutboundStatus.SENDING, claimed_at=now)
     )
@@ -51,18 +53,7 @@ def due_ids(limit: int = 50) -> list[int]:
     return list(
         db.session.scalars(
             select(OutboundMail.id)
-            .where(
-                or_(
-                    and_(
-                        OutboundMail.status == OutboundStatus.PENDING,
-                        OutboundMail.next_attempt_at <= now,
-                    ),
-                    and_(
-                        OutboundMail.status == OutboundStatus.SENDING,
-                        OutboundMail.claimed_at < now - CLAIM_TIMEOUT,
-                    ),
-                )
-            )
+            .where(_due(now))
             .order_by(OutboundMail.next_attempt_at, OutboundMail.id)
             .limit(limit)
         )
