@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test e2e lint screenshots translations clean
+.PHONY: run test imap-server e2e lint screenshots translations clean
 
 # The stamp files re-run the install whenever pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -28,8 +28,15 @@ run: $(BIN)/.installed
 	@echo "SupportIT is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops everything)"
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
 
-test: $(BIN)/.installed-dev
+test: $(BIN)/.installed-dev imap-server
 	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+# The IMAP intake tests talk to a real Dovecot; without it (not root, no apt) they are skipped.
+imap-server:
+	@command -v dovecot >/dev/null 2>&1 || test "$$(id -u)" != 0 || \
+		(echo "Installing Debian's dovecot-imapd for the IMAP tests"; \
+		 (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null) \
+		 || echo "dovecot-imapd could not be installed: the IMAP tests will be skipped")
 
 # Browser tests: Playwright drives Debian's Chromium (never a downloaded browser).
 e2e: $(BIN)/.installed-dev

@@ -85,6 +85,34 @@ def intake_smtp(host: str, port: int) -> None:
     smtp.serve_forever(current_app._get_current_object(), host, port)
 
 
+@intake_group.command("imap")
+@click.option("--once", is_flag=True, help="One poll, then exit (for cron).")
+def intake_imap(once: bool) -> None:
+    """Poll the mailbox set by SUPPORTIT_IMAP_* and move processed mail to a folder."""
+    import time
+
+    from flask import current_app
+
+    from supportit.intake import imap
+
+    try:
+        box = imap.Mailbox.from_config()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    while True:
+        try:
+            count = imap.fetch_once(box)
+            click.echo(f"{box.name}: {count} message(s) fetched")
+        except Exception as error:  # recorded for the agents; keep polling
+            click.echo(f"{box.name}: fetching failed: {error}", err=True)
+            if once:
+                raise SystemExit(1) from None
+        db.session.remove()
+        if once:
+            return
+        time.sleep(current_app.config["IMAP_INTERVAL"])
+
+
 @outbox_group.command("run")
 @click.option("--once", is_flag=True, help="One pass over the due mail, then exit.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")

@@ -166,4 +166,13 @@ def mail_settings(env: Mapping[str, str], instance_path: Path) -> dict[str, obje
         "SMTP_USERNAME": env_str(env, "SMTP_USERNAME"),
         "SMTP_PASSWORD": env_str(env, "SMTP_PASSWORD"),
         "SMTP_TIMEOUT": env_int(env, "SMTP_TIMEOUT", 30, minimum=1),
+        "IMAP_HOST": env_str(env, "IMAP_HOST"),
+        "IMAP_PORT": env_int(env, "IMAP_PORT", 993, minimum=1),
+        "IMAP_SECURITY": env_choice(env, "IMAP_SECURITY", "ssl", ("ssl", "starttls", "none")),
+        "IMAP_USERNAME": env_str(env, "IMAP_USERNAME"),
+        "IMAP_PASSWORD": env_str(env, "IMAP_PASSWORD"),
+        "IMAP_FOLDER": env_str(env, "IMAP_FOLDER", "INBOX"),
+        "IMAP_PROCESSED_FOLDER": env_str(env, "IMAP_PROCESSED_FOLDER", "SupportIT-Processed"),
+        "IMAP_CAFILE": env_str(env, "IMAP_CAFILE"),
+        "IMAP_INTERVAL": env_int(env, "IMAP_INTERVAL", 60, minimum=5),
     }

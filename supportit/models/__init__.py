@@ -1,6 +1,12 @@
 """The data model, one module per area. Importing this package registers every table."""
 
-from supportit.models.mail import InboundMail, InboundStatus, OutboundMail, OutboundStatus
+from supportit.models.mail import (
+    InboundMail,
+    InboundStatus,
+    MailboxStatus,
+    OutboundMail,
+    OutboundStatus,
+)
 from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
@@ -26,6 +32,7 @@ __all__ = [
     "Environment",
     "InboundMail",
     "InboundStatus",
+    "MailboxStatus",
     "Merchant",
     "MerchantEnvironment",
     "MerchantIdentifier",

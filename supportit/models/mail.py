@@ -83,3 +83,20 @@ class OutboundMail(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     ticket: Mapped[Ticket | None] = relationship()
+
+
+class MailboxStatus(db.Model):
+    """How fetching from one mailbox went last time, so silence is never mistaken for calm."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)  # user@host/folder
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    fetched_total: Mapped[int] = mapped_column(default=0)
+
+    @property
+    def failing(self) -> bool:
+        return self.last_error_at is not None and (
+            self.last_success_at is None or self.last_error_at > self.last_success_at
+        )
