@@ -22,12 +22,14 @@ from supportit.models import (
     Category,
     InboundMail,
     InboundStatus,
+    Message,
     MessageSource,
     OutboundMail,
     OutboundStatus,
     Status,
     Ticket,
     TicketFlag,
+    User,
 )
 from supportit.services import blobs, tickets
 from supportit.services.attachments import Upload
@@ -119,50 +121,70 @@ def _process(record: InboundMail, mail: ParsedMail) -> None:
 def _deliver(record: InboundMail, mail: ParsedMail) -> None:
     sender = senders.identify(mail.from_address)
     ticket, foreign = threading.find_ticket(mail, sender)
-    uploads, refused = mail_uploads(mail)
-    body = mail_body(mail, refused)
-    origin = MailOrigin(message_id=mail.message_id, html=mail.html)
     if sender.user is not None and sender.user.is_staff:
         if ticket is None:
             return settle(record, InboundStatus.QUARANTINED, "mail from staff answers no ticket")
-        message = tickets.reply(
-            ticket, sender.user, body, uploads=uploads, source=MessageSource.EMAIL, mail=origin
-        )
+        message = reply_from(mail, ticket, sender.user)
         return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
     linked = None
     if ticket is not None and _too_old_to_reopen(ticket):
         ticket, linked = None, ticket
     if ticket is not None:
-        message = tickets.reply(
-            ticket,
-            sender.user,
-            body,
-            uploads=uploads,
-            source=MessageSource.EMAIL,
-            author_email=None if sender.user else mail.from_address,
-            mail=origin,
-        )
-        if sender.user is not None and asks_to_close(body):
+        message = reply_from(mail, ticket, sender.user)
+        if sender.user is not None and asks_to_close(message.body_text):
             tickets.close(ticket, sender.user)
         return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
-    flag = TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag
-    new = tickets.open_ticket(
+    new = open_ticket_from(
+        mail,
+        sender,
+        flag=TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag,
+        linked=linked,
+        cc_emails=_copied(mail, sender),
+    )
+    settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+
+
+def reply_from(mail: ParsedMail, ticket: Ticket, author: User | None) -> Message:
+    """Add a mail to a ticket as a message from `author` (or from its address, without one)."""
+    uploads, refused = mail_uploads(mail)
+    return tickets.reply(
+        ticket,
+        author,
+        mail_body(mail, refused),
+        uploads=uploads,
+        source=MessageSource.EMAIL,
+        author_email=None if author else mail.from_address,
+        mail=MailOrigin(message_id=mail.message_id, html=mail.html),
+    )
+
+
+def open_ticket_from(
+    mail: ParsedMail,
+    sender: senders.Sender,
+    *,
+    flag: TicketFlag | None,
+    linked: Ticket | None = None,
+    cc_emails: Sequence[str] = (),
+) -> Ticket:
+    """A new ticket from a mail; a staff sender is never its requester."""
+    uploads, refused = mail_uploads(mail)
+    requester = sender.user if sender.user and not sender.user.is_staff else None
+    return tickets.open_ticket(
         sender.merchant,
-        sender.user,
+        requester,
         NewTicket(
             subject=threading.clean_subject(mail.subject) or "(no subject)",
             category=Category(current_app.config["MAIL_DEFAULT_CATEGORY"]),
-            body=body,
+            body=mail_body(mail, refused),
             uploads=uploads,
             source=MessageSource.EMAIL,
             requester_email=None if sender.user else mail.from_address,
-            cc_emails=_copied(mail, sender),
+            cc_emails=list(cc_emails),
             flag=flag,
             linked_ticket=linked,
-            mail=origin,
+            mail=MailOrigin(message_id=mail.message_id, html=mail.html),
         ),
     )
-    settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
 
 
 _CLOSE_WORDS = {"#close", "#fermer", "#clore", "#clôturer", "#cloturer"}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from supportit.db import db
-from supportit.intake import pipeline, senders, threading
-from supportit.intake.parse import parse
-from supportit.models import Category, InboundMail, InboundStatus, MessageSource, Ticket, User
+from supportit.intake import pipeline, senders
+from supportit.intake.parse import ParsedMail, parse
+from supportit.models import InboundMail, InboundStatus, Ticket, User
 from supportit.services import tickets
 from supportit.services.errors import ServiceError
-from supportit.services.tickets import MailOrigin, NewTicket
 
 
 def quarantined() -> list[InboundMail]:
@@ -37,26 +35,17 @@ def _require_quarantined(record: InboundMail) -> None:
         raise ServiceError(_l("This mail has already been handled."))
 
 
-def release_as_ticket(record: InboundMail, actor: User) -> Ticket:
-    """An agent decides a quarantined mail is a request after all: it becomes a new ticket."""
+def _parse_quarantined(record: InboundMail) -> tuple[ParsedMail, senders.Sender]:
     _require_quarantined(record)
     mail = parse(pipeline.raw_bytes(record))
     sender = senders.identify(mail.from_address) if mail.from_address else senders.UNKNOWN
-    uploads, refused = pipeline.mail_uploads(mail)
-    ticket = tickets.open_ticket(
-        sender.merchant,
-        sender.user if sender.user and not sender.user.is_staff else None,
-        NewTicket(
-            subject=threading.clean_subject(mail.subject) or "(no subject)",
-            category=Category(current_app.config["MAIL_DEFAULT_CATEGORY"]),
-            body=pipeline.mail_body(mail, refused),
-            uploads=uploads,
-            source=MessageSource.EMAIL,
-            requester_email=mail.from_address if not sender.user else None,
-            flag=sender.flag,
-            mail=MailOrigin(message_id=mail.message_id, html=mail.html),
-        ),
-    )
+    return mail, sender
+
+
+def release_as_ticket(record: InboundMail, actor: User) -> Ticket:
+    """An agent decides a quarantined mail is a request after all: it becomes a new ticket."""
+    mail, sender = _parse_quarantined(record)
+    ticket = pipeline.open_ticket_from(mail, sender, flag=sender.flag)
     tickets.reply(ticket, actor, f"Released from quarantine ({record.reason}).", internal=True)
     pipeline.settle(
         record,
@@ -68,31 +57,24 @@ def release_as_ticket(record: InboundMail, actor: User) -> Ticket:
     return ticket
 
 
-def attach_to_ticket(record: InboundMail, actor: User, ticket: Ticket) -> None:
-    """An agent adds a quarantined mail to an existing ticket, as a message from its sender."""
-    _require_quarantined(record)
-    mail = parse(pipeline.raw_bytes(record))
-    uploads, refused = pipeline.mail_uploads(mail)
-    sender = senders.identify(mail.from_address) if mail.from_address else senders.UNKNOWN
+def attach_to_ticket(record: InboundMail, actor: User, ticket: Ticket) -> InboundMail:
+    """An agent adds a quarantined mail to an existing ticket, as a message from its sender.
+
+    Returns the record (the web page tells success from refusal by it)."""
+    mail, sender = _parse_quarantined(record)
     author = sender.user if sender.user and sender.user.merchant_id == ticket.merchant_id else None
-    message = tickets.reply(
-        ticket,
-        author,
-        pipeline.mail_body(mail, refused),
-        uploads=uploads,
-        source=MessageSource.EMAIL,
-        author_email=None if author else mail.from_address,
-        mail=MailOrigin(message_id=mail.message_id, html=mail.html),
-    )
+    message = pipeline.reply_from(mail, ticket, author)
     tickets.reply(ticket, actor, f"Mail attached from quarantine ({record.reason}).", internal=True)
     pipeline.settle(
         record, InboundStatus.REPLY, record.reason, ticket_id=ticket.id, message_id_fk=message.id
     )
+    return record
 
 
-def discard(record: InboundMail, actor: User) -> None:
-    """Not a request: kept for the record, out of the quarantine list."""
+def discard(record: InboundMail, actor: User) -> InboundMail:
+    """Not a request: kept for the record, out of the quarantine list. Returns the record."""
     _require_quarantined(record)
     pipeline.settle(
         record, InboundStatus.DISCARDED, f"{record.reason} — discarded by {actor.email}"
     )
+    return record
