@@ -23,6 +23,16 @@ def _mail_or_404(mail_id: int) -> InboundMail:
     return record
 
 
+def _attempt(action, *args):  # type: ignore[no-untyped-def]
+    """Run a quarantine action; a refusal is shown as a warning and leaves nothing half done."""
+    try:
+        return action(*args)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return None
+
+
 @bp.route("/")
 @staff_required
 def index():
@@ -48,11 +58,8 @@ def raw(mail_id: int):
 @staff_required
 def make_ticket(mail_id: int):
     record = _mail_or_404(mail_id)
-    try:
-        ticket = quarantine.release_as_ticket(record, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    ticket = _attempt(quarantine.release_as_ticket, record, current_user)
+    if ticket is None:
         return redirect(url_for("mailroom.index"))
     flash(_("Ticket %(ref)s opened from the mail.", ref=ticket.reference), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
@@ -67,11 +74,7 @@ def attach(mail_id: int):
         flash(_("Give the reference of the ticket, for example FLOA-000123."), "danger")
         return redirect(url_for("mailroom.index"))
     ticket = get_ticket_for(current_user, form.reference.data)
-    try:
-        quarantine.attach_to_ticket(record, current_user, ticket)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    if _attempt(quarantine.attach_to_ticket, record, current_user, ticket) is None:
         return redirect(url_for("mailroom.index"))
     flash(_("Mail added to %(ref)s.", ref=ticket.reference), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
@@ -81,11 +84,6 @@ def attach(mail_id: int):
 @staff_required
 def discard(mail_id: int):
     record = _mail_or_404(mail_id)
-    try:
-        quarantine.discard(record, current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-    else:
+    if _attempt(quarantine.discard, record, current_user) is not None:
         flash(_("Mail discarded. It stays in the archive."), "success")
     return redirect(request.referrer or url_for("mailroom.index"))
