@@ -90,15 +90,8 @@ def header(msg: Message, name: str) -> str:
     """A header as text, RFC 2047 decoded; broken encodings decoded as best as possible."""
     try:
         value = msg.get(name)
-    except Exception:
-        value = None
-        raw = (
-            [v for k, v in msg.raw_items() if k.lower() == name.lower()]
-            if hasattr(msg, "raw_items")
-            else []
-        )
-        if raw:
-            value = _decode_raw_header(str(raw[0]))
+    except Exception:  # a header the policy cannot parse: fall back to its raw text
+        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
     if value is None:
         return ""
     text = str(value)
