@@ -68,7 +68,11 @@ def intake_eml(source) -> None:  # type: ignore[no-untyped-def]
 
     record = pipeline.ingest(source.read(), channel="eml")
     ticket = f" ticket {record.ticket.reference}" if record.ticket else ""
-    reason = f" ({record.reason})" if record.reason else ""
+    # Stable codes rather than sentences: operators grep this line.
+    reason = ""
+    if record.reason_code:
+        detail = f": {record.reason_detail}" if record.reason_detail else ""
+        reason = f" ({record.reason_code.value}{detail})"
     click.echo(f"inbound #{record.id}: {record.status.value}{ticket}{reason}")
 
 

@@ -68,3 +68,17 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def commit_without_expiring() -> None:
+    """Commit, keeping the session's objects as they are instead of reloading them on next use.
+
+    Only for objects the caller has just written in full (no server-side defaults): a hot path
+    such as mail intake then saves a SELECT per object after each commit.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from supportit.models import Category, Environment, MerchantEnvironment, Priority, Product, Status
+from supportit.models import (
+    Category,
+    Environment,
+    InboundMail,
+    InboundReason,
+    MerchantEnvironment,
+    Priority,
+    Product,
+    Status,
+)
 
 CATEGORY_LABELS = {
     Category.ONBOARDING: _l("Onboarding / set-up"),
@@ -99,3 +109,27 @@ EVENT_LABELS = {
     "closed": _l("closed the ticket"),
     "reopened": _l("reopened the ticket"),
 }
+
+INBOUND_REASON_LABELS = {
+    InboundReason.OWN_NOTIFICATION: _l("One of our own notifications came back"),
+    InboundReason.AUTO_REPLY: _l("Automatic reply"),
+    InboundReason.BOUNCE: _l("Delivery failure report"),
+    InboundReason.BOUNCE_UNKNOWN: _l("Delivery failure report for a mail we did not send"),
+    InboundReason.DUPLICATE: _l("Copy of a mail already received"),
+    InboundReason.NO_SENDER: _l("No sender address"),
+    InboundReason.RATE_LIMITED: _l("Too many mails from this sender in the last hour"),
+    InboundReason.STAFF_WITHOUT_TICKET: _l("Sent by a FLOA address but answers no ticket"),
+    InboundReason.PROCESSING_FAILED: _l("Intake could not process this mail"),
+}
+
+
+def inbound_reason(record: InboundMail) -> str:
+    """Why intake filed a mail as it did, in the reader's language, with the facts it quotes."""
+    if record.reason_code is None:
+        return record.reason_detail or ""
+    label = str(INBOUND_REASON_LABELS[record.reason_code])
+    if record.reason_code is InboundReason.RATE_LIMITED and record.reason_detail:
+        return _("%(label)s (limit: %(limit)s)", label=label, limit=record.reason_detail)
+    if record.reason_code is InboundReason.DUPLICATE and record.reason_detail:
+        return _("%(label)s (mail #%(id)s)", label=label, id=record.reason_detail)
+    return f"{label} ({record.reason_detail})" if record.reason_detail else label

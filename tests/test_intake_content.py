@@ -137,3 +137,24 @@ def test_huge_headers_are_cut_to_size(app, world) -> None:
     mail_world.build(world)
     ticket = _ingest("35_huge_header").ticket
     assert len(ticket.subject) <= 200
+
+
+def test_header_edge_cases_of_french_mail() -> None:
+    from supportit.intake.parse import parse
+
+    raw = (
+        b"From: =?utf-8?q?Dupont=2C_J=C3=A9r=C3=B4me?= <JD@MaLiterie.example>\r\n"
+        b"To: support-it-floapay@floa.example, =?iso-8859-1?q?No=EBl?= <noel@maliterie.example>\r\n"
+        b'Cc: "Martin, Zo\xc3\xa9" <zoe@maliterie.example>\r\n'
+        # Unencoded 8-bit Latin-1, as old mail servers still send it.
+        b"Subject: Re: probl\xe8me de remboursement\r\n"
+        b"Message-ID: <a@b>\r\n"
+        b"References: <one@x>\r\n <two@x>\r\n\t<three@x>\r\n"
+        b"\r\nBonjour\r\n"
+    )
+    mail = parse(raw)
+    assert (mail.from_name, mail.from_address) == ("Dupont, Jérôme", "jd@maliterie.example")
+    assert mail.to == ["support-it-floapay@floa.example", "noel@maliterie.example"]
+    assert mail.cc == ["zoe@maliterie.example"]
+    assert mail.subject == "Re: problème de remboursement"
+    assert mail.references == ["<one@x>", "<two@x>", "<three@x>"]

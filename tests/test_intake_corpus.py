@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from supportit.db import db
 from supportit.intake import pipeline
-from supportit.models import InboundMail, InboundStatus, Message, Ticket
+from supportit.models import InboundMail, InboundReason, InboundStatus, Message, Ticket
 from tests import mail_world
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "mail").glob("*.eml"))
@@ -35,7 +35,7 @@ def test_fixture_outcome(app, world, path: Path) -> None:
     record = pipeline.ingest(raw, channel="eml")
     options = dict(d.split("=", 1) for d in details if "=" in d)
     tickets_after = db.session.scalar(select(func.count(Ticket.id)))
-    assert record.status.value == outcome, record.reason
+    assert record.status.value == outcome, (record.reason_code, record.reason_detail)
     if outcome == "new_ticket":
         assert tickets_after == tickets_before + 1
         ticket = record.ticket
@@ -51,7 +51,7 @@ def test_fixture_outcome(app, world, path: Path) -> None:
     else:
         assert tickets_after == tickets_before
         if outcome == "quarantined":
-            assert record.reason
+            assert record.reason_code is not None
     assert known  # the world was built
 
 
@@ -82,3 +82,27 @@ def test_same_message_id_through_another_route_is_a_duplicate(app, world) -> Non
     assert second.status is InboundStatus.DUPLICATE and second.ticket_id == first.ticket_id
     assert db.session.scalar(select(func.count(Ticket.id))) == 5
     assert db.session.scalar(select(func.count(Message.id)).where(Message.ticket_id == 5)) == 1
+
+
+def test_a_failure_while_filing_leaves_no_half_filed_mail(app, world, monkeypatch) -> None:
+    """The ticket, its message and the record's outcome are committed together or not at all."""
+    from supportit.services import notify
+
+    mail_world.build(world)
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+    tickets_before = db.session.scalar(select(func.count(Ticket.id)))
+
+    def broken(ticket: Ticket) -> None:
+        raise RuntimeError("template missing")
+
+    monkeypatch.setattr(notify, "ticket_opened", broken)
+    record = pipeline.ingest(raw, channel="smtp")
+    assert record.status is InboundStatus.QUARANTINED
+    assert record.reason_code is InboundReason.PROCESSING_FAILED
+    assert "template missing" in record.reason_detail
+    assert record.ticket_id is None and record.message_id_fk is None
+    assert db.session.scalar(select(func.count(Ticket.id))) == tickets_before
+    monkeypatch.undo()
+    # The next mail goes through: one bad message never blocks the ones after it.
+    after = pipeline.ingest(raw.replace(b"Message-ID: <", b"Message-ID: <next-"), channel="smtp")
+    assert after.status is InboundStatus.NEW_TICKET

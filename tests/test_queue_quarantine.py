@@ -2,7 +2,7 @@ from pathlib import Path
 
 from supportit.db import db
 from supportit.intake import pipeline
-from supportit.models import InboundStatus, MessageSource
+from supportit.models import InboundReason, InboundStatus, MessageSource
 from tests import factories
 from tests.conftest import login
 
@@ -15,12 +15,17 @@ def _quarantined(name: str = "38_staff_unthreaded"):  # type: ignore[no-untyped-
     return record
 
 
-def test_agents_see_quarantined_mail_with_its_reason(client, world) -> None:
+def test_agents_see_quarantined_mail_with_its_reason_in_their_language(client, world) -> None:
     record = _quarantined()
+    assert record.reason_code is InboundReason.STAFF_WITHOUT_TICKET
     login(client, world.agent)
     page = client.get("/queue/mail/").get_data(as_text=True)
-    assert "Note pour moi" in page and record.reason in page
+    assert "Note pour moi" in page
+    assert "Envoyé depuis une adresse FLOA mais ne répond à aucun ticket" in page
     assert "Quarantaine" in client.get("/queue/").get_data(as_text=True)
+    client.post("/language", data={"lang": "en"})
+    page = client.get("/queue/mail/").get_data(as_text=True)
+    assert "Sent by a FLOA address but answers no ticket" in page
 
 
 def test_the_original_is_downloadable(client, world) -> None:
@@ -39,7 +44,10 @@ def test_make_it_a_ticket(client, world) -> None:
     assert record.status is InboundStatus.NEW_TICKET
     assert response.headers["Location"] == f"/queue/tickets/{record.ticket.reference}"
     assert record.ticket.messages[0].source is MessageSource.EMAIL
-    assert record.ticket.messages[-1].internal  # who released it, and why
+    note = record.ticket.messages[-1]
+    assert note.internal and note.author == world.agent  # who released it, and why
+    assert note.body_text == "Sorti de quarantaine (Pas d'adresse d'expéditeur)."
+    assert record.handled_by == world.agent
 
 
 def test_add_it_to_a_ticket(client, world) -> None:
@@ -73,7 +81,8 @@ def test_discard_keeps_it_out_of_the_list_but_in_the_archive(client, world) -> N
     login(client, world.agent)
     client.post(f"/queue/mail/{record.id}/discard")
     db.session.refresh(record)
-    assert record.status is InboundStatus.DISCARDED and world.agent.email in record.reason
+    assert record.status is InboundStatus.DISCARDED and record.handled_by == world.agent
+    assert record.reason_code is InboundReason.STAFF_WITHOUT_TICKET  # why it needed a person
     assert "Note pour moi" not in client.get("/queue/mail/").get_data(as_text=True)
     response = client.post(f"/queue/mail/{record.id}/ticket", follow_redirects=True)
     assert "Ce mail a déjà été traité." in response.get_data(as_text=True)

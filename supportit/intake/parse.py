@@ -13,7 +13,7 @@ import html as html_lib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage, Message
+from email.message import Message
 
 import nh3
 
@@ -75,7 +75,9 @@ class ParsedMail:
 def parse(raw: bytes) -> ParsedMail:
     result = ParsedMail()
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
+        # compat32 keeps headers as the raw strings they arrived as: we decode them ourselves
+        # (see `header`), and every part's Content-Type is read without building a parse tree.
+        msg = email.message_from_bytes(raw, policy=policy.compat32)
     except Exception as error:  # the email package is lenient; this is the last resort
         result.defects.append(f"unparseable: {error}")
         return result
@@ -87,17 +89,31 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def header(msg: Message, name: str) -> str:
-    """A header as text, RFC 2047 decoded; broken encodings decoded as best as possible."""
-    try:
-        value = msg.get(name)
-    except Exception:  # a header the policy cannot parse: fall back to its raw text
-        value = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    if value is None:
+    """A header as text, RFC 2047 decoded; broken encodings decoded as best as possible.
+
+    Read from the raw header rather than through the email package's header registry: the
+    registry builds a parse tree for every access (most of the parser's time), and falls over
+    on the malformed headers merchants' mail servers send anyway.
+    """
+    text = _raw_header(msg, name)
+    if text is None:
         return ""
-    text = str(value)
-    if "=?" in text:  # an encoded word the policy left alone (malformed but common)
+    if "=?" in text:
         text = _decode_raw_header(text)
     return " ".join(text.split())
+
+
+def _raw_header(msg: Message, name: str) -> str | None:
+    """The first `name` header as the parser stored it, with raw 8-bit bytes decoded."""
+    wanted = name.lower()
+    value = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
+    if value is None:
+        return None
+    value = str(value)
+    if not value.isascii():
+        # Unencoded 8-bit headers arrive as surrogate escapes: decode them as the text they are.
+        value = decode_bytes(value.encode("utf-8", "surrogateescape"), None)
+    return value
 
 
 def _decode_raw_header(text: str) -> str:
@@ -118,12 +134,24 @@ def message_ids(value: str) -> list[str]:
     return [f"<{m}>" for m in _MSGID_RE.findall(value or "")]
 
 
-def _addresses(value: str) -> list[tuple[str, str]]:
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, lower-case address) pairs of an address header.
+
+    The raw header is split first and names decoded after, so an encoded name holding a comma
+    ("Dupont, Jean") cannot split one address in two.
+    """
+    raw = _raw_header(msg, name)
+    if not raw:
+        return []
     try:
-        pairs = email.utils.getaddresses([value])
+        pairs = email.utils.getaddresses([" ".join(raw.split())])
     except Exception:
         return []
-    return [(name, addr.strip().lower()) for name, addr in pairs if "@" in addr]
+    return [
+        (_decode_raw_header(name) if "=?" in name else name, addr.strip().lower())
+        for name, addr in pairs
+        if "@" in addr
+    ]
 
 
 def _headers(msg: Message, result: ParsedMail) -> None:
@@ -133,13 +161,13 @@ def _headers(msg: Message, result: ParsedMail) -> None:
     result.references = message_ids(header(msg, "References"))
     result.subject = header(msg, "Subject")[:998]
     # The From address identifies the sender; Reply-To only says where answers should go.
-    from_pairs = _addresses(header(msg, "From"))
+    from_pairs = _addresses(msg, "From")
     if from_pairs:
         result.from_name, result.from_address = from_pairs[0][0], from_pairs[0][1][:254]
-    reply_to = _addresses(header(msg, "Reply-To"))
+    reply_to = _addresses(msg, "Reply-To")
     result.reply_to = reply_to[0][1][:254] if reply_to else None
-    result.to = [a for _, a in _addresses(header(msg, "To"))]
-    result.cc = [a for _, a in _addresses(header(msg, "Cc"))]
+    result.to = [a for _, a in _addresses(msg, "To")]
+    result.cc = [a for _, a in _addresses(msg, "Cc")]
     result.supportit_loop = bool(header(msg, "X-SupportIT"))
 
 
@@ -155,8 +183,8 @@ def _classify(msg: Message, result: ParsedMail) -> None:
         result.auto_reply_reason = f"Auto-Submitted: {auto_submitted}"
     elif header(msg, "X-Autoreply") or header(msg, "X-Autorespond"):
         result.auto_reply_reason = "X-Autoreply"
-    elif _AUTO_SUBJECT_RE.search(header(msg, "Subject")):
-        result.auto_reply_reason = "out-of-office subject"
+    elif _AUTO_SUBJECT_RE.search(result.subject):
+        result.auto_reply_reason = f"Subject: {result.subject}"[:300]
     elif header(msg, "Precedence").lower() in {"bulk", "junk", "list"}:
         result.auto_reply_reason = f"Precedence: {header(msg, 'Precedence').lower()}"
         result.bulk_only = True
@@ -282,7 +310,7 @@ def _forwarded(part: Message, result: ParsedMail) -> str:
     inner = payload[0] if isinstance(payload, list) and payload else None
     subject = header(inner, "Subject") if isinstance(inner, Message) else ""
     try:
-        data = inner.as_bytes(policy=policy.SMTP) if isinstance(inner, EmailMessage) else b""
+        data = inner.as_bytes(policy=policy.SMTP) if isinstance(inner, Message) else b""
     except Exception:
         data = bytes(str(inner), "utf-8", "replace") if inner is not None else b""
         result.defects.append("forwarded message re-serialised loosely")

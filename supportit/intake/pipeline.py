@@ -13,14 +13,15 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
-from supportit.db import db, utcnow
+from supportit.db import commit_without_expiring, db, utcnow
 from supportit.intake import senders, threading
 from supportit.intake.parse import ParsedMail, parse
 from supportit.models import (
     Category,
     InboundMail,
+    InboundReason,
     InboundStatus,
     Message,
     MessageSource,
@@ -56,25 +57,34 @@ def ingest(
     existing = db.session.scalar(select(InboundMail).where(InboundMail.sha256 == digest))
     if existing is not None:
         return existing
+    # The raw bytes reach the disk first: whatever happens next, the mail can be processed again.
     blobs.write(current_app.config["MAIL_DIR"], raw)
+    mail = parse(raw)  # pure and never raises (a property test feeds it arbitrary bytes)
     record = InboundMail(
         sha256=digest,
         size=len(raw),
         channel=channel,
         envelope_from=envelope_from,
         envelope_to=list(envelope_to),
+        message_id=mail.message_id,
+        from_address=mail.from_address,
+        subject=mail.subject or None,
         status=InboundStatus.RECEIVED,
     )
     db.session.add(record)
-    db.session.commit()
+    # Recorded as received before anything is decided. The record is not expired by this commit:
+    # everything in it was just written, and reloading it would cost a query per mail.
+    commit_without_expiring()
     record_id = record.id
     try:
-        _process(record, parse(raw))
+        _process(record, record_id, mail)
     except Exception as error:  # one bad message must never block the ones after it
         db.session.rollback()
         log.exception("inbound mail %s could not be processed", record_id)
         record = db.session.get(InboundMail, record_id)
-        settle(record, InboundStatus.QUARANTINED, f"processing failed: {error!r}"[:2000])
+        settle(
+            record, InboundStatus.QUARANTINED, InboundReason.PROCESSING_FAILED, repr(error)[:2000]
+        )
     return record
 
 
@@ -82,69 +92,91 @@ def raw_bytes(record: InboundMail) -> bytes:
     return blobs.path_for(current_app.config["MAIL_DIR"], record.sha256).read_bytes()
 
 
-def settle(record: InboundMail, status: InboundStatus, reason: str | None = None, **links) -> None:
+def mark(
+    record: InboundMail,
+    status: InboundStatus,
+    code: InboundReason | None = None,
+    detail: object = None,
+) -> None:
+    """Record the outcome without committing: it is committed with the change it describes."""
     record.status = status
-    record.reason = reason
+    record.reason_code = code
+    record.reason_detail = None if detail is None else str(detail)
     record.processed_at = utcnow()
+
+
+def settle(
+    record: InboundMail,
+    status: InboundStatus,
+    code: InboundReason | None = None,
+    detail: object = None,
+    **links: object,
+) -> None:
+    mark(record, status, code, detail)
     for name, value in links.items():
         setattr(record, name, value)
     db.session.commit()
 
 
-def _process(record: InboundMail, mail: ParsedMail) -> None:
-    record.message_id = mail.message_id
-    record.from_address = mail.from_address
-    record.subject = mail.subject or None
+def _process(record: InboundMail, record_id: int, mail: ParsedMail) -> None:
     if mail.supportit_loop:
-        return settle(record, InboundStatus.AUTO_REPLY, "one of our own notifications came back")
+        return settle(record, InboundStatus.AUTO_REPLY, InboundReason.OWN_NOTIFICATION)
     if mail.is_bounce:
         return _bounce(record, mail)
     if mail.auto_reply_reason and not (mail.bulk_only and _allow_listed(mail.from_address)):
-        return settle(record, InboundStatus.AUTO_REPLY, mail.auto_reply_reason)
-    if mail.message_id and (earlier := _earlier_copy(record, mail.message_id)) is not None:
+        return settle(
+            record, InboundStatus.AUTO_REPLY, InboundReason.AUTO_REPLY, mail.auto_reply_reason
+        )
+    if mail.message_id and (earlier := _earlier_copy(record_id, mail.message_id)) is not None:
         return settle(
             record,
             InboundStatus.DUPLICATE,
-            f"same Message-ID as inbound mail #{earlier.id}",
+            InboundReason.DUPLICATE,
+            earlier.id,
             ticket_id=earlier.ticket_id,
         )
     if not mail.from_address:
-        return settle(record, InboundStatus.QUARANTINED, "no sender address")
-    if _over_rate_limit(record, mail.from_address):
+        return settle(record, InboundStatus.QUARANTINED, InboundReason.NO_SENDER)
+    if _over_rate_limit(record_id, mail.from_address):
         limit = current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
-        return settle(
-            record, InboundStatus.QUARANTINED, f"more than {limit} mails in an hour from sender"
-        )
+        return settle(record, InboundStatus.QUARANTINED, InboundReason.RATE_LIMITED, limit)
     _deliver(record, mail)
 
 
 def _deliver(record: InboundMail, mail: ParsedMail) -> None:
+    """File the mail; the record's outcome is committed together with the ticket change."""
     sender = senders.identify(mail.from_address)
     ticket, foreign = threading.find_ticket(mail, sender)
     if sender.user is not None and sender.user.is_staff:
         if ticket is None:
-            return settle(record, InboundStatus.QUARANTINED, "mail from staff answers no ticket")
-        message = reply_from(mail, ticket, sender.user)
-        return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
+            return settle(record, InboundStatus.QUARANTINED, InboundReason.STAFF_WITHOUT_TICKET)
+        mark(record, InboundStatus.REPLY)
+        reply_from(mail, ticket, sender.user, inbound=record)
+        return None
     linked = None
     if ticket is not None and _too_old_to_reopen(ticket):
         ticket, linked = None, ticket
     if ticket is not None:
-        message = reply_from(mail, ticket, sender.user)
+        mark(record, InboundStatus.REPLY)
+        message = reply_from(mail, ticket, sender.user, inbound=record)
         if sender.user is not None and asks_to_close(message.body_text):
             tickets.close(ticket, sender.user)
-        return settle(record, InboundStatus.REPLY, ticket_id=ticket.id, message_id_fk=message.id)
-    new = open_ticket_from(
+        return None
+    mark(record, InboundStatus.NEW_TICKET)
+    open_ticket_from(
         mail,
         sender,
         flag=TicketFlag.FOREIGN_REFERENCE if foreign else sender.flag,
         linked=linked,
         cc_emails=_copied(mail, sender),
+        inbound=record,
     )
-    settle(record, InboundStatus.NEW_TICKET, ticket_id=new.id, message_id_fk=new.messages[0].id)
+    return None
 
 
-def reply_from(mail: ParsedMail, ticket: Ticket, author: User | None) -> Message:
+def reply_from(
+    mail: ParsedMail, ticket: Ticket, author: User | None, *, inbound: InboundMail | None = None
+) -> Message:
     """Add a mail to a ticket as a message from `author` (or from its address, without one)."""
     uploads, refused = mail_uploads(mail)
     return tickets.reply(
@@ -154,7 +186,7 @@ def reply_from(mail: ParsedMail, ticket: Ticket, author: User | None) -> Message
         uploads=uploads,
         source=MessageSource.EMAIL,
         author_email=None if author else mail.from_address,
-        mail=MailOrigin(message_id=mail.message_id, html=mail.html),
+        mail=MailOrigin(message_id=mail.message_id, html=mail.html, inbound=inbound),
     )
 
 
@@ -165,6 +197,7 @@ def open_ticket_from(
     flag: TicketFlag | None,
     linked: Ticket | None = None,
     cc_emails: Sequence[str] = (),
+    inbound: InboundMail | None = None,
 ) -> Ticket:
     """A new ticket from a mail; a staff sender is never its requester."""
     uploads, refused = mail_uploads(mail)
@@ -182,7 +215,7 @@ def open_ticket_from(
             cc_emails=list(cc_emails),
             flag=flag,
             linked_ticket=linked,
-            mail=MailOrigin(message_id=mail.message_id, html=mail.html),
+            mail=MailOrigin(message_id=mail.message_id, html=mail.html, inbound=inbound),
         ),
     )
 
@@ -244,26 +277,27 @@ def _allow_listed(address: str | None) -> bool:
     return domain in current_app.config["MAIL_ALLOWLIST_DOMAINS"]
 
 
-def _earlier_copy(record: InboundMail, message_id: str) -> InboundMail | None:
-    return db.session.scalar(
-        select(InboundMail)
+def _earlier_copy(record_id: int, message_id: str) -> Row[tuple[int, int | None]] | None:
+    """(id, ticket id) of an earlier copy of this mail, if one was filed."""
+    return db.session.execute(
+        select(InboundMail.id, InboundMail.ticket_id)
         .where(
             InboundMail.message_id == message_id,
-            InboundMail.id != record.id,
+            InboundMail.id != record_id,
             InboundMail.status.in_(_SETTLED),
         )
         .order_by(InboundMail.id)
         .limit(1)
-    )
+    ).first()
 
 
-def _over_rate_limit(record: InboundMail, address: str) -> bool:
+def _over_rate_limit(record_id: int, address: str) -> bool:
     since = utcnow() - timedelta(hours=1)
     count = db.session.scalar(
         select(func.count(InboundMail.id)).where(
             InboundMail.from_address == address,
             InboundMail.received_at >= since,
-            InboundMail.id != record.id,
+            InboundMail.id != record_id,
             InboundMail.status.in_([InboundStatus.NEW_TICKET, InboundStatus.REPLY]),
         )
     )
@@ -279,7 +313,7 @@ def _too_old_to_reopen(ticket: Ticket) -> bool:
 
 def _bounce(record: InboundMail, mail: ParsedMail) -> None:
     if not mail.bounced_message_ids:
-        return settle(record, InboundStatus.BOUNCE, "delivery report for an unknown message")
+        return settle(record, InboundStatus.BOUNCE, InboundReason.BOUNCE_UNKNOWN)
     outbound = db.session.scalars(
         select(OutboundMail).where(OutboundMail.message_id.in_(mail.bounced_message_ids))
     ).all()
@@ -290,5 +324,9 @@ def _bounce(record: InboundMail, mail: ParsedMail) -> None:
             tickets.log_bounce(sent.ticket, ", ".join(sent.to_addrs))
     ticket_id = outbound[0].ticket_id if outbound else None
     settle(
-        record, InboundStatus.BOUNCE, f"bounce of {len(outbound)} sent mail(s)", ticket_id=ticket_id
+        record,
+        InboundStatus.BOUNCE,
+        InboundReason.BOUNCE if outbound else InboundReason.BOUNCE_UNKNOWN,
+        len(outbound) or None,
+        ticket_id=ticket_id,
     )

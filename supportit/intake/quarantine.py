@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
-from supportit.db import db
+from supportit import labels
+from supportit.db import db, utcnow
 from supportit.intake import pipeline, senders
 from supportit.intake.parse import ParsedMail, parse
 from supportit.models import InboundMail, InboundStatus, Ticket, User
@@ -45,15 +47,9 @@ def _parse_quarantined(record: InboundMail) -> tuple[ParsedMail, senders.Sender]
 def release_as_ticket(record: InboundMail, actor: User) -> Ticket:
     """An agent decides a quarantined mail is a request after all: it becomes a new ticket."""
     mail, sender = _parse_quarantined(record)
-    ticket = pipeline.open_ticket_from(mail, sender, flag=sender.flag)
-    tickets.reply(ticket, actor, f"Released from quarantine ({record.reason}).", internal=True)
-    pipeline.settle(
-        record,
-        InboundStatus.NEW_TICKET,
-        record.reason,
-        ticket_id=ticket.id,
-        message_id_fk=ticket.messages[0].id,
-    )
+    _handled(record, actor, InboundStatus.NEW_TICKET)
+    ticket = pipeline.open_ticket_from(mail, sender, flag=sender.flag, inbound=record)
+    tickets.reply(ticket, actor, _note(_l("Released from quarantine"), record), internal=True)
     return ticket
 
 
@@ -63,18 +59,27 @@ def attach_to_ticket(record: InboundMail, actor: User, ticket: Ticket) -> Inboun
     Returns the record (the web page tells success from refusal by it)."""
     mail, sender = _parse_quarantined(record)
     author = sender.user if sender.user and sender.user.merchant_id == ticket.merchant_id else None
-    message = pipeline.reply_from(mail, ticket, author)
-    tickets.reply(ticket, actor, f"Mail attached from quarantine ({record.reason}).", internal=True)
-    pipeline.settle(
-        record, InboundStatus.REPLY, record.reason, ticket_id=ticket.id, message_id_fk=message.id
-    )
+    _handled(record, actor, InboundStatus.REPLY)
+    pipeline.reply_from(mail, ticket, author, inbound=record)
+    tickets.reply(ticket, actor, _note(_l("Mail added from quarantine"), record), internal=True)
     return record
 
 
 def discard(record: InboundMail, actor: User) -> InboundMail:
     """Not a request: kept for the record, out of the quarantine list. Returns the record."""
     _require_quarantined(record)
-    pipeline.settle(
-        record, InboundStatus.DISCARDED, f"{record.reason} — discarded by {actor.email}"
-    )
+    _handled(record, actor, InboundStatus.DISCARDED)
+    db.session.commit()
     return record
+
+
+def _handled(record: InboundMail, actor: User, status: InboundStatus) -> None:
+    # The quarantine reason stays: it tells later why the mail needed a person.
+    record.status = status
+    record.handled_by = actor
+    record.processed_at = utcnow()
+
+
+def _note(action: LazyString, record: InboundMail) -> str:
+    """The internal note left on the ticket, in the acting agent's language."""
+    return f"{action} ({labels.inbound_reason(record)})."

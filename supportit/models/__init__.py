@@ -2,6 +2,7 @@
 
 from supportit.models.mail import (
     InboundMail,
+    InboundReason,
     InboundStatus,
     MailboxStatus,
     OutboundMail,
@@ -31,6 +32,7 @@ __all__ = [
     "Contact",
     "Environment",
     "InboundMail",
+    "InboundReason",
     "InboundStatus",
     "MailboxStatus",
     "Merchant",

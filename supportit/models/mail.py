@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from supportit.db import UTCDateTime, db, utcnow
 from supportit.models._types import enum_column
 from supportit.models.ticket import Message, Ticket
+from supportit.models.user import User
 
 
 class InboundStatus(enum.StrEnum):
@@ -22,6 +23,20 @@ class InboundStatus(enum.StrEnum):
     BOUNCE = "bounce"  # a delivery status notification about one of our mails
     QUARANTINED = "quarantined"  # could not be understood or refused: waits for an agent
     DISCARDED = "discarded"  # an agent decided it is not a ticket
+
+
+class InboundReason(enum.StrEnum):
+    """Why intake filed a mail the way it did; shown to agents in their language."""
+
+    OWN_NOTIFICATION = "own_notification"  # one of our own notifications came back
+    AUTO_REPLY = "auto_reply"  # detail: the header or subject that says so
+    BOUNCE = "bounce"  # detail: how many of our sent mails it reports
+    BOUNCE_UNKNOWN = "bounce_unknown"  # a delivery report about a mail we never sent
+    DUPLICATE = "duplicate"  # detail: the number of the earlier copy
+    NO_SENDER = "no_sender"
+    RATE_LIMITED = "rate_limited"  # detail: the hourly limit
+    STAFF_WITHOUT_TICKET = "staff_without_ticket"
+    PROCESSING_FAILED = "processing_failed"  # detail: the error, for the developers
 
 
 class InboundMail(db.Model):
@@ -39,7 +54,13 @@ class InboundMail(db.Model):
     status: Mapped[InboundStatus] = mapped_column(
         enum_column(InboundStatus, "inbound_status"), default=InboundStatus.RECEIVED
     )
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason_code: Mapped[InboundReason | None] = mapped_column(
+        enum_column(InboundReason, "inbound_reason")
+    )
+    # Facts the reason quotes (a header, a number, an error): data, not sentences to translate.
+    reason_detail: Mapped[str | None] = mapped_column(Text)
+    # The agent who released or discarded it from quarantine.
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     message_id_fk: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -47,6 +68,7 @@ class InboundMail(db.Model):
 
     ticket: Mapped[Ticket | None] = relationship()
     message: Mapped[Message | None] = relationship()
+    handled_by: Mapped[User | None] = relationship()
 
 
 class OutboundStatus(enum.StrEnum):

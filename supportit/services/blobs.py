@@ -18,6 +18,23 @@ def write(base_dir: str | Path, data: bytes) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(data)
+        with tmp.open("wb") as file:
+            file.write(data)
+            file.flush()
+            # On disk before anyone is told it is stored: an SMTP 250 must survive a power cut.
+            os.fsync(file.fileno())
         os.replace(tmp, path)
+        _fsync_directory(path.parent)
     return digest
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the new name itself durable (POSIX keeps directory entries separately)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # some platforms cannot open a directory; the data itself is synced
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

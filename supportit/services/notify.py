@@ -66,8 +66,12 @@ def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | Non
     to, cc = recipients(ticket)
     if not to:
         return
-    db.session.flush()  # the ticket needs its id for the reference
-    thread = _thread(ticket)
+    if ticket.id is None:
+        # A new ticket's conversation is what it holds in memory: no need to ask the database.
+        thread = [m.email_message_id for m in ticket.messages if m.email_message_id]
+        db.session.flush()  # the ticket needs its id for the reference
+    else:
+        thread = _thread(ticket)
     domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
     context = {
         "ticket": ticket,

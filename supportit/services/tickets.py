@@ -18,6 +18,7 @@ from supportit.db import db, utcnow
 from supportit.models import (
     Category,
     Environment,
+    InboundMail,
     Merchant,
     Message,
     MessageSource,
@@ -67,6 +68,9 @@ class MailOrigin:
 
     message_id: str | None
     html: str | None = None  # sanitised original formatting
+    # The inbound record, linked to the message in the same transaction: a crash can never leave
+    # a ticket changed by a mail that intake would process again.
+    inbound: InboundMail | None = None
 
 
 def _log(ticket: Ticket, actor: User | None, action: str, old: object = None, new: object = None):
@@ -143,6 +147,9 @@ def _add_message(
         original_html=mail.html if mail else None,
     )
     ticket.messages.append(message)
+    if mail is not None and mail.inbound is not None:
+        mail.inbound.ticket = ticket
+        mail.inbound.message = message
     for upload in uploads:
         db.session.add(attachments.store(upload, ticket=ticket, message=message, uploader=author))
     ticket.updated_at = utcnow()
