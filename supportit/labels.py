@@ -108,6 +108,7 @@ EVENT_LABELS = {
     "assignee": _l("changed the assignee"),
     "closed": _l("closed the ticket"),
     "reopened": _l("reopened the ticket"),
+    "cc": _l("added to the people in copy"),
 }
 
 INBOUND_REASON_LABELS = {

@@ -158,3 +158,44 @@ def test_header_edge_cases_of_french_mail() -> None:
     assert mail.cc == ["zoe@maliterie.example"]
     assert mail.subject == "Re: problème de remboursement"
     assert mail.references == ["<one@x>", "<two@x>", "<three@x>"]
+
+
+def test_colleagues_copied_on_a_later_reply_follow_the_ticket(app, world) -> None:
+    from supportit.services import tickets
+
+    known = mail_world.build(world)
+    raw = (
+        "From: Alice <alice@maliterie.example>\r\n"
+        "To: support-it-floapay@floa.example\r\n"
+        "Cc: compta@maliterie.example, someone@gmail.com, support-it-floapay@floa.example\r\n"
+        f"In-Reply-To: {mail_world.TICKET1_REPLY}\r\n"
+        "Subject: RE : [FLOA-000001] Notifications non reçues\r\n"
+        "Message-ID: <cc-later@maliterie.example>\r\n"
+        "\r\nJe mets la compta en copie.\r\n"
+    ).encode()
+    record = pipeline.ingest(raw, channel="smtp")
+    ticket = known[1]
+    assert record.ticket == ticket
+    # Same-domain colleagues only: a stranger's address in copy gains nothing.
+    assert ticket.cc_emails == ["compta@maliterie.example"]
+    assert ticket.events[-1].action in {"reply", "status"}
+    assert any(e.action == "cc" for e in ticket.events)
+    tickets.reply(ticket, world.agent, "Bien noté.")
+    sent = db.session.scalars(
+        select(OutboundMail).where(OutboundMail.ticket_id == ticket.id).order_by(OutboundMail.id)
+    ).all()[-1]
+    assert sent.cc_addrs == ["compta@maliterie.example"]
+
+
+def test_a_colleague_writing_in_follows_the_ticket(app, world) -> None:
+    known = mail_world.build(world)
+    raw = (
+        "From: Paul <dev@maliterie.example>\r\n"
+        "To: support-it-floapay@floa.example\r\n"
+        f"References: {mail_world.TICKET1_ACK}\r\n"
+        "Subject: Re: [FLOA-000001] Notifications non reçues\r\n"
+        "Message-ID: <paul-1@maliterie.example>\r\n"
+        "\r\nVoici le TransID : T-123.\r\n"
+    ).encode()
+    assert pipeline.ingest(raw, channel="smtp").ticket == known[1]
+    assert known[1].cc_emails == ["dev@maliterie.example"]

@@ -158,6 +158,10 @@ def _deliver(record: InboundMail, mail: ParsedMail) -> None:
         ticket, linked = None, ticket
     if ticket is not None:
         mark(record, InboundStatus.REPLY)
+        # Colleagues copied on a later mail, or writing in themselves, follow the answers too.
+        colleague = sender.merchant is not None and sender.merchant.id == ticket.merchant_id
+        writer = [mail.from_address] if colleague and mail.from_address else []
+        tickets.add_cc(ticket, _copied(mail, sender) + writer)
         message = reply_from(mail, ticket, sender.user, inbound=record)
         if sender.user is not None and asks_to_close(message.body_text):
             tickets.close(ticket, sender.user)
@@ -241,7 +245,7 @@ def _copied(mail: ParsedMail, sender: senders.Sender) -> list[str]:
             for address in [*mail.to, *mail.cc]
             if address.endswith("@" + domain) and address not in (support, mail.from_address)
         }
-    )[:10]
+    )[: tickets.MAX_CC]
 
 
 def mail_body(mail: ParsedMail, refused: list[str]) -> str:

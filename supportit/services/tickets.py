@@ -197,6 +197,25 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
     return ticket
 
 
+MAX_CC = 10
+
+
+def add_cc(ticket: Ticket, addresses: Sequence[str]) -> list[str]:
+    """Colleagues of the merchant copied on a later mail follow the ticket from then on.
+
+    Returns the addresses added. Does not commit: it goes with the reply that brought them.
+    """
+    current = list(ticket.cc_emails or [])
+    requester = ticket.requester.email if ticket.requester else ticket.requester_email
+    added = [a for a in dict.fromkeys(addresses) if a not in current and a != requester]
+    added = added[: max(MAX_CC - len(current), 0)]
+    if added:
+        # A new list, not an in-place append: the JSON column only sees a reassignment.
+        ticket.cc_emails = current + added
+        _log(ticket, None, "cc", new=", ".join(added))
+    return added
+
+
 def reply(
     ticket: Ticket,
     author: User | None,
