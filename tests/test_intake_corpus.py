@@ -106,3 +106,33 @@ def test_a_failure_while_filing_leaves_no_half_filed_mail(app, world, monkeypatc
     # The next mail goes through: one bad message never blocks the ones after it.
     after = pipeline.ingest(raw.replace(b"Message-ID: <", b"Message-ID: <next-"), channel="smtp")
     assert after.status is InboundStatus.NEW_TICKET
+
+
+def test_a_ticket_changed_while_a_mail_is_filed_is_retried_not_quarantined(
+    app, world, monkeypatch
+) -> None:
+    """Two mails (or a mail and an agent) on one ticket at once: the loser files again."""
+    from sqlalchemy import update
+
+    from supportit.intake import threading
+
+    known = mail_world.build(world)
+    original = threading.find_ticket
+    conflicts = []
+
+    def find_then_someone_else_writes(mail, sender):  # type: ignore[no-untyped-def]
+        found = original(mail, sender)
+        if not conflicts:  # the first attempt loses the race; the second one wins
+            with db.engine.begin() as other:
+                other.execute(
+                    update(Ticket).where(Ticket.id == 1).values(version=Ticket.version + 1)
+                )
+            conflicts.append(True)
+        return found
+
+    monkeypatch.setattr(threading, "find_ticket", find_then_someone_else_writes)
+    raw = (Path(__file__).parent / "fixtures/mail/02_gmail_reply_fr.eml").read_bytes()
+    record = pipeline.ingest(raw, channel="smtp")
+    assert conflicts and record.status is InboundStatus.REPLY
+    assert record.ticket == known[1] and record.message in known[1].messages
+    assert record.reason_code is None

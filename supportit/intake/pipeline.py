@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from flask import current_app
 from sqlalchemy import Row, func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from supportit.db import commit_without_expiring, db, utcnow
 from supportit.intake import senders, threading
@@ -34,9 +35,13 @@ from supportit.models import (
 )
 from supportit.services import blobs, tickets
 from supportit.services.attachments import Upload
+from supportit.services.errors import StaleTicket
 from supportit.services.tickets import MailOrigin, NewTicket
 
 log = logging.getLogger(__name__)
+
+# How often a mail is filed again when the ticket it answers changed under it.
+CONFLICT_ATTEMPTS = 3
 
 # Statuses of an earlier copy that make a new copy with the same Message-ID a duplicate.
 _SETTLED = (
@@ -76,16 +81,28 @@ def ingest(
     # everything in it was just written, and reloading it would cost a query per mail.
     commit_without_expiring()
     record_id = record.id
-    try:
-        _process(record, record_id, mail)
-    except Exception as error:  # one bad message must never block the ones after it
-        db.session.rollback()
-        log.exception("inbound mail %s could not be processed", record_id)
-        record = db.session.get(InboundMail, record_id)
-        settle(
-            record, InboundStatus.QUARANTINED, InboundReason.PROCESSING_FAILED, repr(error)[:2000]
-        )
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            _process(record, record_id, mail)
+            return record
+        except (StaleDataError, StaleTicket) as error:
+            # Another mail or an agent changed the same ticket at the same moment: start again
+            # from what is now in the database, as a person would.
+            db.session.rollback()
+            record = db.session.get(InboundMail, record_id)
+            if attempt == CONFLICT_ATTEMPTS:
+                _quarantine_failure(record, error)
+        except Exception as error:  # one bad message must never block the ones after it
+            db.session.rollback()
+            log.exception("inbound mail %s could not be processed", record_id)
+            record = db.session.get(InboundMail, record_id)
+            _quarantine_failure(record, error)
+            break
     return record
+
+
+def _quarantine_failure(record: InboundMail, error: Exception) -> None:
+    settle(record, InboundStatus.QUARANTINED, InboundReason.PROCESSING_FAILED, repr(error)[:2000])
 
 
 def raw_bytes(record: InboundMail) -> bytes:
