@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timedelta
 
 import click
 from flask import Flask
@@ -28,6 +29,27 @@ intake_group = click.Group("intake", help="Receive mail: SMTP server, IMAP mailb
 outbox_group = click.Group("outbox", help="Send the mail waiting in the outbox.")
 tickets_group = click.Group("tickets", help="Look at tickets from the command line.")
 user_group = click.Group("user", help="Manage user accounts.")
+sla_group = click.Group("sla", help="Service levels counted in business time.")
+calendar_group = click.Group("calendar", help="The team's business calendar and closed days.")
+
+
+class InstantType(click.ParamType):
+    """An ISO 8601 instant with an offset; one without is refused, never guessed."""
+
+    name = "instant"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        from supportit.services.calendar import CalendarError, parse_instant
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_instant(value)
+        except CalendarError as error:
+            self.fail(str(error), param, ctx)
+
+
+INSTANT = InstantType()
 
 
 @demo_group.command("load")
@@ -180,7 +202,85 @@ def tickets_show(reference: str, as_json: bool) -> None:
         click.echo(message["body"])
 
 
+@sla_group.command("due")
+@click.option("--start", type=INSTANT, required=True, help="ISO 8601 with offset.")
+@click.option("--hours", type=click.FloatRange(min=0), required=True)
+def sla_due(start: datetime, hours: float) -> None:
+    """When HOURS business hours have elapsed from START (in the calendar's time zone)."""
+    from supportit.services import sla
+
+    calendar = sla.team_calendar()
+    due = calendar.add(start, timedelta(hours=hours))
+    click.echo(due.astimezone(calendar.zone).isoformat())
+
+
+@sla_group.command("check")
+def sla_check() -> None:
+    """Record warnings and breaches that are due now (the scheduler does this every minute)."""
+    from supportit.services import sla
+
+    warned, breached = sla.check()
+    click.echo(f"{warned} warning(s), {breached} breach(es) recorded")
+
+
+@calendar_group.command("show")
+@click.option("--at", "at", type=INSTANT, default=None, help="Default: now.")
+def calendar_show(at: datetime | None) -> None:
+    """Whether the team is at work at an instant, and when it next is (JSON)."""
+    from supportit.db import utcnow
+    from supportit.services import sla
+
+    calendar = sla.team_calendar()
+    at = at or utcnow()
+    local = at.astimezone(calendar.zone)
+    document = {
+        "at": local.isoformat(),
+        "business_hours": calendar.is_business_hours(at),
+        "holiday": calendar.holiday(local.date()),
+        "next_opening": calendar.next_opening(at).astimezone(calendar.zone).isoformat(),
+    }
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+@calendar_group.command("close")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", required=True)
+def calendar_close(day: datetime, reason: str) -> None:
+    """Add a closed day (a bridge day, a team event): SLA clocks skip it."""
+    from supportit.services import calendar
+    from supportit.services.errors import ServiceError
+
+    try:
+        calendar.add_closed_day(day.date(), reason, actor=None)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"{day.date().isoformat()} closed: {reason}")
+
+
+@calendar_group.command("open")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+def calendar_open(day: datetime) -> None:
+    """Remove a closed day added before."""
+    from supportit.services import calendar
+
+    removed = calendar.remove_closed_day(day.date())
+    click.echo(f"{day.date().isoformat()} {'reopened' if removed else 'was not a closed day'}")
+
+
+@calendar_group.command("closed")
+@click.option("--year", type=int, default=None, help="Default: this year.")
+def calendar_closed(year: int | None) -> None:
+    """Public holidays and closed days of a year."""
+    from supportit.services import calendar
+
+    year = year or date.today().year
+    for day, name in calendar.days_off(year):
+        click.echo(f"{day.isoformat()}  {name}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(sla_group)
+    app.cli.add_command(calendar_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(intake_group)
     app.cli.add_command(outbox_group)

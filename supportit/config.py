@@ -9,7 +9,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 
 PREFIX = "SUPPORTIT_"
 
@@ -127,6 +131,64 @@ def from_environment(
         "ATTACHMENT_DIR": env_str(env, "ATTACHMENT_DIR", str(instance_path / "attachments")),
         "TICKETS_PER_PAGE": env_int(env, "TICKETS_PER_PAGE", 25, minimum=5),
         **mail_settings(env, instance_path),
+        **calendar_settings(env),
+    }
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def env_zone(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env_str(env, name, default) or default
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{PREFIX}{name} must be an IANA time zone such as Europe/Paris, got {value!r}"
+        ) from None
+    return value
+
+
+def env_time(env: Mapping[str, str], name: str, default: str) -> time:
+    value = env_str(env, name, default) or default
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name} must be a time such as 09:00, got {value!r}") from None
+
+
+def calendar_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The team's business calendar (defaults: 09:00-18:00, Monday-Friday, Paris, France)."""
+    opens = env_time(env, "CALENDAR_OPENS", "09:00")
+    closes = env_time(env, "CALENDAR_CLOSES", "18:00")
+    if opens >= closes:
+        raise ConfigError(f"{PREFIX}CALENDAR_OPENS must be before {PREFIX}CALENDAR_CLOSES")
+    days_text = env_str(env, "CALENDAR_WORKING_DAYS", "mon,tue,wed,thu,fri") or ""
+    days = [d.strip().lower()[:3] for d in days_text.replace(" ", ",").split(",") if d.strip()]
+    unknown = [d for d in days if d not in _WEEKDAYS]
+    if unknown or not days:
+        raise ConfigError(
+            f"{PREFIX}CALENDAR_WORKING_DAYS must list days among {','.join(_WEEKDAYS)}, "
+            f"got {days_text!r}"
+        )
+    country = env_str(env, "CALENDAR_HOLIDAYS", "FR")
+    if country and country.lower() != "none":
+        if country.upper() not in holidays.list_supported_countries():
+            raise ConfigError(
+                f"{PREFIX}CALENDAR_HOLIDAYS must be a country code such as FR (or none), "
+                f"got {country!r}"
+            )
+        country = country.upper()
+    else:
+        country = None
+    return {
+        "CALENDAR_TIMEZONE": env_zone(env, "CALENDAR_TIMEZONE", "Europe/Paris"),
+        "CALENDAR_OPENS": opens,
+        "CALENDAR_CLOSES": closes,
+        "CALENDAR_WORKING_DAYS": frozenset(_WEEKDAYS.index(d) for d in days),
+        "CALENDAR_HOLIDAYS": country,
+        # Whit Monday is a public holiday many French companies work (journée de solidarité).
+        "CALENDAR_WHIT_MONDAY_WORKED": env_bool(env, "CALENDAR_WHIT_MONDAY_WORKED", False),
     }
 
 

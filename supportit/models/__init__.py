@@ -9,6 +9,7 @@ from supportit.models.mail import (
     OutboundStatus,
 )
 from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
+from supportit.models.sla import ClosedDay, SlaClock, SlaKind, SlaPolicy
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
     Attachment,
@@ -29,6 +30,7 @@ __all__ = [
     "ACTIVE_STATUSES",
     "Attachment",
     "Category",
+    "ClosedDay",
     "Contact",
     "Environment",
     "InboundMail",
@@ -45,6 +47,9 @@ __all__ = [
     "Priority",
     "Product",
     "Role",
+    "SlaClock",
+    "SlaKind",
+    "SlaPolicy",
     "Status",
     "Ticket",
     "TicketEvent",

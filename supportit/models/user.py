@@ -65,6 +65,10 @@ class User(UserMixin, db.Model):
     def is_merchant(self) -> bool:
         return self.role == Role.MERCHANT
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
     def set_password(self, password: str) -> None:
         # Tests choose a cheap method through the config; production keeps Werkzeug's scrypt.
         method = (

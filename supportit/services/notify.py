@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from supportit.db import db
 from supportit.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from supportit.models import Message, OutboundMail, Ticket
+from supportit.models import Message, OutboundMail, Ticket, User
 
 MAX_REFERENCES = 20
 
@@ -72,13 +72,43 @@ def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | Non
         db.session.flush()  # the ticket needs its id for the reference
     else:
         thread = _thread(ticket)
-    domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
     context = {
         "ticket": ticket,
         "message": message,
-        "url": f"{current_app.config['BASE_URL']}/portal/tickets/{ticket.reference}",
+        "url": _url(f"/portal/tickets/{ticket.reference}"),
     }
-    with force_locale(_language(ticket)):
+    _write(ticket, kind, to, cc, _language(ticket), context, automatic=automatic, thread=thread)
+
+
+def staff_alert(ticket: Ticket, kind: str, to: list[User], **context: object) -> None:
+    """A mail to agents about a ticket (an SLA warning, say), each in their own language."""
+    by_language: dict[str, list[str]] = {}
+    for user in to:
+        language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
+        by_language.setdefault(language, []).append(user.email)
+    db.session.flush()
+    for language, addresses in sorted(by_language.items()):
+        full = {"ticket": ticket, "url": _url(f"/queue/tickets/{ticket.reference}"), **context}
+        _write(ticket, kind, sorted(addresses), [], language, full, automatic=True, thread=[])
+
+
+def _url(path: str) -> str:
+    return f"{current_app.config['BASE_URL']}{path}"
+
+
+def _write(
+    ticket: Ticket,
+    kind: str,
+    to: list[str],
+    cc: list[str],
+    language: str,
+    context: dict[str, object],
+    *,
+    automatic: bool,
+    thread: list[str],
+) -> None:
+    domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
+    with force_locale(language):
         subject = render_template(f"email/{kind}.subject.txt", **context).strip()
         body_text = render_template(f"email/{kind}.txt", **context)
         body_html = render_template(f"email/{kind}.html", **context)

@@ -26,6 +26,7 @@ from supportit.models import (
 VIEWS = ("open", "mine", "unassigned", *(c.value for c in Category), "all")
 
 SORTS = {
+    "sla": Ticket.sla_due_at,
     "updated": Ticket.updated_at,
     "created": Ticket.created_at,
     "priority": Ticket.priority,
@@ -117,6 +118,9 @@ def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
         query = query.where(Ticket.created_at >= start_of_day(f.created_from))
     if f.created_to is not None:
         query = query.where(Ticket.created_at < start_of_day(f.created_to + timedelta(days=1)))
+    if f.sort == "sla":
+        # Least time left first; tickets whose clocks are paused or stopped come after.
+        return query.order_by(Ticket.sla_due_at.is_(None), Ticket.sla_due_at.asc(), Ticket.id)
     column = SORTS.get(f.sort, Ticket.updated_at)
     ordering = column.desc() if f.descending else column.asc()
     # The id breaks ties so that paging is stable.

@@ -31,7 +31,7 @@ from supportit.models import (
     TicketFlag,
     User,
 )
-from supportit.services import attachments, notify
+from supportit.services import attachments, notify, sla
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -192,6 +192,7 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         mail=new.mail,
     )
     _log(ticket, requester, "created")
+    sla.sync(ticket)
     notify.ticket_opened(ticket)
     _commit()
     return ticket
@@ -265,6 +266,7 @@ def reply(
         notify.agent_replied(ticket, message)
     elif new_status is not None:
         _set_status(ticket, author, new_status)
+    sla.sync(ticket)
     _commit()
     return message
 
@@ -291,6 +293,7 @@ def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
         action = "status"
     _log(ticket, actor, action, old, status)
     ticket.updated_at = now
+    sla.sync(ticket, now)
 
 
 def update_fields(
@@ -321,6 +324,7 @@ def update_fields(
         changed.append("category")
     if changed:
         ticket.updated_at = utcnow()
+        sla.sync(ticket)  # a new priority or category can mean a new target
         _commit()
     return changed
 

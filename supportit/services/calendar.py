@@ -1,0 +1,199 @@
+"""The support team's business calendar: when it is open, and business time between instants.
+
+Instants are aware datetimes, stored and returned in UTC; days, opening hours and holidays are
+read in the calendar's own zone with `zoneinfo`, so DST changes move nothing by an hour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+from dateutil.easter import easter
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from supportit.db import db
+from supportit.models import ClosedDay, User
+from supportit.services.errors import ServiceError
+
+# A calendar with no open day in this many days is misconfigured: searches stop there.
+SEARCH_DAYS = 800
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class CalendarError(ValueError):
+    """An instant or a setting the calendar cannot work with."""
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Paris"))
+    opens: time = time(9, 0)
+    closes: time = time(18, 0)
+    working_days: frozenset[int] = frozenset(range(5))  # Monday is 0
+    holiday_country: str | None = "FR"
+    whit_monday_worked: bool = False
+    closed_days: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.opens >= self.closes:
+            raise CalendarError("opening time must be before closing time")
+        if not self.working_days:
+            raise CalendarError("at least one working day is needed")
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase | dict[date, str]:
+        if not self.holiday_country:
+            return {}
+        return holidays.country_holidays(self.holiday_country, language="fr")
+
+    def holiday(self, day: date) -> str | None:
+        """The name of the public or closed day `day` is, if it is one."""
+        if day in self.closed_days:
+            return "closed"
+        name = self._holidays.get(day)
+        if name and self.whit_monday_worked and day == easter(day.year) + timedelta(days=50):
+            return None
+        return name
+
+    def is_working_day(self, day: date) -> bool:
+        return day.weekday() in self.working_days and self.holiday(day) is None
+
+    def is_business_hours(self, instant: datetime) -> bool:
+        local = _aware(instant).astimezone(self.zone)
+        return self.is_working_day(local.date()) and self.opens <= local.time() < self.closes
+
+    def open_intervals(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Business intervals in UTC, from the one holding `start` (clipped to it) onwards."""
+        start = _aware(start).astimezone(UTC)
+        day = start.astimezone(self.zone).date()
+        for _ in range(SEARCH_DAYS):
+            if self.is_working_day(day):
+                opening = self._utc(day, self.opens)
+                closing = self._utc(day, self.closes)
+                if closing > start:
+                    yield max(opening, start), closing
+            day += timedelta(days=1)
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant at which `duration` of business time has elapsed since `start`."""
+        if duration <= timedelta(0):
+            return _aware(start).astimezone(UTC)
+        remaining = duration
+        for opening, closing in self.open_intervals(start):
+            if closing - opening >= remaining:
+                return opening + remaining
+            remaining -= closing - opening
+        raise CalendarError(f"no business time within {SEARCH_DAYS} days")
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Business time from `start` to `end` (negative when `end` is earlier)."""
+        start, end = _aware(start), _aware(end)
+        if end < start:
+            return -self.between(end, start)
+        total = timedelta(0)
+        for opening, closing in self.open_intervals(start):
+            if opening >= end:
+                break
+            total += min(closing, end) - opening
+        return total
+
+    def next_opening(self, instant: datetime) -> datetime:
+        """`instant` itself during business hours, else when the team is next at work."""
+        for opening, _ in self.open_intervals(instant):
+            return opening
+        raise CalendarError(f"no business time within {SEARCH_DAYS} days")
+
+    def _utc(self, day: date, at: time) -> datetime:
+        # Local wall time to UTC; a time inside a DST gap is read as the one after the change.
+        return datetime.combine(day, at, tzinfo=self.zone).astimezone(UTC)
+
+
+def _aware(instant: datetime) -> datetime:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise CalendarError(
+            f"{instant.isoformat()} has no UTC offset: give one (Z, +01:00) so it is not ambiguous"
+        )
+    return instant
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 instant with an offset (`Z` accepted); a clear error without one."""
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CalendarError(
+            f"{text!r} is not an ISO 8601 instant (example: 2027-03-30T07:30:00Z)"
+        ) from None
+    return _aware(instant).astimezone(UTC)
+
+
+def from_config(
+    config: dict[str, object], closed: frozenset[date] = frozenset()
+) -> BusinessCalendar:
+    return BusinessCalendar(
+        zone=ZoneInfo(str(config["CALENDAR_TIMEZONE"])),
+        opens=config["CALENDAR_OPENS"],  # type: ignore[arg-type]
+        closes=config["CALENDAR_CLOSES"],  # type: ignore[arg-type]
+        working_days=config["CALENDAR_WORKING_DAYS"],  # type: ignore[arg-type]
+        holiday_country=config["CALENDAR_HOLIDAYS"],  # type: ignore[arg-type]
+        whit_monday_worked=bool(config["CALENDAR_WHIT_MONDAY_WORKED"]),
+        closed_days=closed,
+    )
+
+
+def current() -> BusinessCalendar:
+    """The team's calendar: the configuration plus the closed days admins added."""
+    closed = frozenset(db.session.scalars(select(ClosedDay.day)))
+    return from_config(current_app.config, closed)
+
+
+def add_closed_day(day: date, reason: str, actor: User | None) -> ClosedDay:
+    """An admin closes a day beyond public holidays; the SLA clocks skip it from now on."""
+    if actor is not None and not actor.is_admin:
+        raise ServiceError(_l("Only administrators can change the calendar."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_l("Say why the team is closed that day."), field="reason")
+    if db.session.get(ClosedDay, day) is not None:
+        raise ServiceError(_l("This day is already closed."), field="day")
+    closed = ClosedDay(day=day, reason=reason[:200], created_by=actor)
+    db.session.add(closed)
+    db.session.commit()
+    return closed
+
+
+def remove_closed_day(day: date) -> bool:
+    closed = db.session.get(ClosedDay, day)
+    if closed is None:
+        return False
+    db.session.delete(closed)
+    db.session.commit()
+    return True
+
+
+def days_off(year: int) -> list[tuple[date, str]]:
+    """Public holidays (as configured) and closed days of `year`, in order."""
+    team = current()
+    days: dict[date, str] = {}
+    for day in _days_of(year):
+        name = team.holiday(day)
+        if name is not None:
+            days[day] = name
+    for closed in db.session.scalars(select(ClosedDay)):
+        if closed.day.year == year:
+            days[closed.day] = closed.reason
+    return sorted(days.items())
+
+
+def _days_of(year: int) -> Iterator[date]:
+    day = date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += timedelta(days=1)
