@@ -13,6 +13,7 @@ from supportit.models import (
     MerchantEnvironment,
     Priority,
     Product,
+    SlaKind,
     Status,
 )
 
@@ -134,3 +135,9 @@ def inbound_reason(record: InboundMail) -> str:
     if record.reason_code is InboundReason.DUPLICATE and record.reason_detail:
         return _("%(label)s (mail #%(id)s)", label=label, id=record.reason_detail)
     return f"{label} ({record.reason_detail})" if record.reason_detail else label
+
+
+SLA_KIND_LABELS = {
+    SlaKind.FIRST_RESPONSE: _l("First response"),
+    SlaKind.RESOLUTION: _l("Resolution"),
+}

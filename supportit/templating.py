@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask
 from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit import labels
+from supportit.db import utcnow
 from supportit.i18n import LANGUAGES
+from supportit.models import Ticket
 from supportit.services.text import safe
 
 
@@ -18,6 +21,35 @@ def localtime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, format)
+
+
+def duration(value: timedelta) -> str:
+    """A business duration as agents read it: "2 h 05", "45 min", "3 d 4 h"."""
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        days, hours = divmod(hours, 24)
+        return _("%(d)d d %(h)d h", d=days, h=hours)
+    if hours:
+        return _("%(h)d h %(m)02d", h=hours, m=minutes)
+    return _("%(m)d min", m=minutes)
+
+
+def sla_left(ticket: Ticket) -> tuple[str, str] | None:
+    """(text, badge class) of the time left on a ticket's nearest SLA deadline, for the queue."""
+    if ticket.sla_due_at is None:
+        return None
+    from supportit.services import sla
+
+    now = utcnow()
+    if ticket.sla_due_at <= now:
+        late = now - ticket.sla_due_at
+        return _("late %(d)s", d=duration(late)), "text-bg-danger"
+    left = sla.team_calendar().between(now, ticket.sla_due_at)
+    if left <= timedelta(0):  # a wall-clock target (RUN P1) running outside business hours
+        left = ticket.sla_due_at - now
+    css = "text-bg-warning" if left <= timedelta(hours=1) else "text-bg-light border"
+    return duration(left), css
 
 
 def _staff_alerts() -> dict[str, object]:
@@ -33,8 +65,10 @@ def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["safe_html"] = safe
+    app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals.update(
         labels=labels,
         languages=LANGUAGES,
         current_locale=lambda: str(get_locale()),
+        sla_left=sla_left,
     )

@@ -196,3 +196,26 @@ def test_the_queue_sorts_by_time_left(world) -> None:
         select(SlaClock).where(SlaClock.ticket_id == done.id, SlaClock.kind == SlaKind.RESOLUTION)
     )
     assert resolution.met_at is not None and resolution.due_at is None
+
+
+def test_agents_see_the_time_left_on_the_ticket_and_in_the_queue(client, world) -> None:
+    from tests.conftest import login
+
+    with _at("2026-11-30T09:00:00+01:00"):
+        ticket = factories.ticket(world.alice, priority=Priority.P2)
+    login(client, world.agent)
+    with _at("2026-11-30T10:00:00+01:00"):
+        page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
+        assert "Niveau de service" in page
+        assert "reste 3 h 00" in page  # first response: 4 business hours, one used
+        assert "reste 17 h 00" in page  # resolution: 18 business hours
+        listing = client.get("/queue/").get_data(as_text=True)
+        assert "3 h 00" in listing and "Temps restant (SLA)" in listing
+    with _at("2026-11-30T12:30:00+01:00"):
+        listing = client.get("/queue/").get_data(as_text=True)
+        assert '<span class="badge text-bg-warning" title="Échéance' in listing
+        assert ">30 min</span>" in listing
+    with _at("2026-11-30T14:30:00+01:00"):  # the first response was due at 13:00
+        page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
+        assert "en retard de 1 h 30" in page
+        assert "en retard de 1 h 30" in client.get("/queue/").get_data(as_text=True)

@@ -43,7 +43,7 @@ class QueueFilter:
     merchant_id: int | None = None
     assignee_id: int | None = None  # 0 means "unassigned"
     q: str = ""
-    sort: str = "updated"
+    sort: str = "sla"
     descending: bool = True
     # Calendar days in the team's time zone, both included.
     created_from: date | None = None

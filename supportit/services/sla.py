@@ -209,6 +209,10 @@ class ClockView:
     wall_clock: bool
 
     @property
+    def late(self) -> bool:
+        return self.remaining < timedelta(0)
+
+    @property
     def used_share(self) -> float:
         total = self.target.total_seconds()
         return 1.0 if total <= 0 else 1 - self.remaining.total_seconds() / total

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
-from supportit.services import queue, tickets
+from supportit.services import queue, sla, tickets
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
 from supportit.web.files import send_attachment
@@ -48,7 +48,8 @@ def _filter_from_args() -> tuple[queue.QueueFilter, list[str]]:
     f.view = choice("view", queue.VIEWS) or "open"
     f.status = choice("status", {s.value for s in Status}, Status)
     f.priority = choice("priority", {p.value for p in Priority}, Priority)
-    f.sort = choice("sort", queue.SORTS) or "updated"
+    # Most urgent first by default: the nearest SLA deadline.
+    f.sort = choice("sort", queue.SORTS) or "sla"
     f.descending = args.get("dir", "desc") != "asc"
     for name in ("created_from", "created_to"):
         value = args.get(name, "")
@@ -150,6 +151,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             assign_form=assign_form,
             action_form=ActionForm(),
             other_tickets=queue.other_open_tickets(ticket),
+            sla_clocks=sla.view(ticket),
             stale=stale,
         ),
         status,
