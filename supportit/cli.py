@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
 from supportit.db import db
-from supportit.models import Status
+from supportit.models import Priority, Status
 
 
 def _create_app() -> Flask:
@@ -31,6 +31,7 @@ tickets_group = click.Group("tickets", help="Look at tickets from the command li
 user_group = click.Group("user", help="Manage user accounts.")
 sla_group = click.Group("sla", help="Service levels counted in business time.")
 calendar_group = click.Group("calendar", help="The team's business calendar and closed days.")
+oncall_group = click.Group("oncall", help="On-call rotations, overrides and alert routing.")
 
 
 class InstantType(click.ParamType):
@@ -278,7 +279,162 @@ def calendar_closed(year: int | None) -> None:
         click.echo(f"{day.isoformat()}  {name}")
 
 
+def _service_call(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    from supportit.services.errors import ServiceError
+
+    try:
+        return function(*args, **kwargs)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+
+
+@oncall_group.command("route")
+@click.option("--at", "at", type=INSTANT, default=None, help="ISO 8601 with offset; default now.")
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), default="P1")
+def oncall_route(at: datetime | None, priority: str) -> None:
+    """Who would be told of an alert at AT, and how (JSON)."""
+    from supportit.db import utcnow
+    from supportit.services import oncall
+
+    result = oncall.route(at or utcnow(), Priority(priority))
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@oncall_group.command("who")
+@click.option("--at", "at", type=INSTANT, default=None, help="ISO 8601 with offset; default now.")
+@click.option("--weeks", type=click.IntRange(0, 52), default=0, help="Also the shifts ahead.")
+@click.option("--json", "as_json", is_flag=True)
+def oncall_who(at: datetime | None, weeks: int, as_json: bool) -> None:
+    """Who is on call at AT (now by default), and over the next WEEKS."""
+    from supportit.db import utcnow
+    from supportit.services import oncall, sla
+
+    at = at or utcnow()
+    zone = sla.team_calendar().zone
+    rows = []
+    for rotation in oncall.rotations():
+        end = at + timedelta(weeks=weeks) if weeks else at + timedelta(seconds=1)
+        for shift in oncall.shifts(rotation, at, end):
+            rows.append(
+                {
+                    "rotation": rotation.name,
+                    "layer": rotation.layer,
+                    "email": shift.user.email if shift.user else None,
+                    "name": shift.user.name if shift.user else None,
+                    "from": shift.starts_at.astimezone(zone).isoformat(),
+                    "to": shift.ends_at.astimezone(zone).isoformat(),
+                    "override": shift.override is not None,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no rotation configured")
+    for row in rows:
+        mark = " (override)" if row["override"] else ""
+        click.echo(
+            f"{row['rotation']:12} L{row['layer']} {row['from']} → {row['to']}  "
+            f"{row['email'] or '-'}{mark}"
+        )
+
+
+@oncall_group.command("rotation")
+@click.argument("name")
+@click.option("--layer", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--members", required=True, help="Staff emails in turn order, comma-separated.")
+@click.option("--start", "start", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--handoff", default="09:00", show_default=True, help="Local hand-off time.")
+@click.option("--period-days", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--timezone", default=None, help="Default: the calendar's zone.")
+def oncall_rotation(
+    name: str,
+    layer: int,
+    members: str,
+    start: datetime,
+    handoff: str,
+    period_days: int,
+    timezone: str | None,
+) -> None:
+    """Create or replace the rotation NAME."""
+    from supportit.services import oncall
+
+    try:
+        handoff_time = time.fromisoformat(handoff)
+    except ValueError:
+        raise click.BadParameter(f"{handoff!r} is not a time such as 09:00") from None
+    rotation = _service_call(
+        oncall.save_rotation,
+        name,
+        layer=layer,
+        members=[m.strip() for m in members.split(",") if m.strip()],
+        start_date=start.date(),
+        handoff_time=handoff_time,
+        period_days=period_days,
+        timezone=timezone,
+    )
+    click.echo(f"rotation {rotation.name}: layer {rotation.layer}, {len(rotation.members)} members")
+
+
+@oncall_group.command("override")
+@click.argument("rotation")
+@click.option("--user", "email", required=True)
+@click.option("--from", "starts_at", type=INSTANT, required=True)
+@click.option("--to", "ends_at", type=INSTANT, required=True)
+@click.option("--reason", default="")
+def oncall_override(
+    rotation: str, email: str, starts_at: datetime, ends_at: datetime, reason: str
+) -> None:
+    """USER covers ROTATION from --from to --to."""
+    from supportit.services import oncall
+
+    found = _service_call(oncall.rotation_named, rotation)
+    _service_call(oncall.add_override, found, email, starts_at, ends_at, reason=reason)
+    click.echo(f"{email} covers {rotation} from {starts_at.isoformat()} to {ends_at.isoformat()}")
+
+
+@oncall_group.command("contact")
+@click.argument("email")
+@click.argument("methods", nargs=-1, required=True)
+def oncall_contact(email: str, methods: tuple[str, ...]) -> None:
+    """Set how EMAIL is paged, in order: sms:+33612345678 voice:+336... mail:x@y webhook:URL."""
+    from supportit.services import oncall
+    from supportit.services.users import find_by_email
+
+    user = find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    pairs = []
+    for method in methods:
+        kind, _, address = method.partition(":")
+        pairs.append((kind, address))
+    _service_call(oncall.set_contact_methods, user, pairs)
+    click.echo(f"{email}: {len(pairs)} contact method(s)")
+
+
+@oncall_group.command("export")
+@click.option("--weeks", type=click.IntRange(1, 104), default=8, show_default=True)
+@click.argument("target", type=click.File("wb"), default="-")
+def oncall_export(weeks: int, target) -> None:  # type: ignore[no-untyped-def]
+    """The schedule as iCalendar (to TARGET, or standard output)."""
+    from supportit.db import utcnow
+    from supportit.services import oncall_ics
+
+    target.write(oncall_ics.export(utcnow(), weeks=weeks))
+
+
+@oncall_group.command("import")
+@click.argument("source", type=click.File("rb"))
+def oncall_import(source) -> None:  # type: ignore[no-untyped-def]
+    """Overrides from an iCalendar file: each event names a rotation and an agent's email."""
+    from supportit.services import oncall_ics
+
+    created = _service_call(oncall_ics.import_overrides, source.read())
+    click.echo(f"{created} override(s) imported")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(oncall_group)
     app.cli.add_command(sla_group)
     app.cli.add_command(calendar_group)
     app.cli.add_command(demo_group)

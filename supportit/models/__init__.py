@@ -9,6 +9,13 @@ from supportit.models.mail import (
     OutboundStatus,
 )
 from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
+from supportit.models.oncall import (
+    ContactKind,
+    ContactMethod,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
+)
 from supportit.models.sla import ClosedDay, SlaClock, SlaKind, SlaPolicy
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
@@ -32,6 +39,8 @@ __all__ = [
     "Category",
     "ClosedDay",
     "Contact",
+    "ContactKind",
+    "ContactMethod",
     "Environment",
     "InboundMail",
     "InboundReason",
@@ -42,6 +51,9 @@ __all__ = [
     "MerchantIdentifier",
     "Message",
     "MessageSource",
+    "OnCallMember",
+    "OnCallOverride",
+    "OnCallRotation",
     "OutboundMail",
     "OutboundStatus",
     "Priority",

@@ -1,0 +1,323 @@
+"""Who is on call, and where an alert goes at a given instant.
+
+Shifts are computed in each rotation's own zone from its local hand-off time, so a weekly
+hand-off at Monday 09:00 stays at 09:00 on both sides of a DST change. Overrides win over the
+rotation. When nobody can be reached the answer falls back to the whole team, with a warning:
+an alert is never routed to nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from supportit.db import db
+from supportit.models import (
+    ContactMethod,
+    OnCallMember,
+    OnCallOverride,
+    OnCallRotation,
+    Priority,
+    Role,
+    User,
+)
+from supportit.services import sla
+from supportit.services.errors import ServiceError
+from supportit.services.users import find_by_email
+
+URGENT = (Priority.P1,)  # what may wake the on-call engineer outside business hours
+
+
+@dataclass(frozen=True)
+class Shift:
+    rotation: OnCallRotation
+    user: User | None
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    override: OnCallOverride | None = None
+
+
+def rotations() -> list[OnCallRotation]:
+    return list(
+        db.session.scalars(select(OnCallRotation).order_by(OnCallRotation.layer, OnCallRotation.id))
+    )
+
+
+def _zone(rotation: OnCallRotation) -> ZoneInfo:
+    return ZoneInfo(rotation.timezone)
+
+
+def _handoff(rotation: OnCallRotation, index: int) -> datetime:
+    """The UTC instant of the rotation's `index`-th hand-off (local wall time, DST-proof)."""
+    day = rotation.start_date + timedelta(days=index * rotation.period_days)
+    return datetime.combine(day, rotation.handoff_time, tzinfo=_zone(rotation)).astimezone(UTC)
+
+
+def _shift_index(rotation: OnCallRotation, at: datetime) -> int:
+    local = at.astimezone(_zone(rotation))
+    day = local.date()
+    if local.time() < rotation.handoff_time:
+        day -= timedelta(days=1)  # before today's hand-off time: still yesterday's shift
+    return (day - rotation.start_date).days // rotation.period_days
+
+
+def scheduled_shift(rotation: OnCallRotation, at: datetime) -> Shift:
+    """The rotation's own turn at `at`, overrides aside."""
+    index = _shift_index(rotation, at)
+    members = rotation.members
+    user = members[index % len(members)].user if members and index >= 0 else None
+    return Shift(rotation, user, _handoff(rotation, index), _handoff(rotation, index + 1))
+
+
+def shift_at(rotation: OnCallRotation, at: datetime) -> Shift:
+    for override in rotation.overrides:
+        if override.starts_at <= at < override.ends_at:
+            return Shift(rotation, override.user, override.starts_at, override.ends_at, override)
+    return scheduled_shift(rotation, at)
+
+
+def shifts(rotation: OnCallRotation, start: datetime, end: datetime) -> Iterator[Shift]:
+    """Who holds the rotation from `start` to `end`, overrides cut in, in order."""
+    cursor = start
+    while cursor < end:
+        shift = shift_at(rotation, cursor)
+        if shift.override is None:
+            # A rotation turn ends early where the next override begins.
+            upcoming = [o.starts_at for o in rotation.overrides if cursor < o.starts_at]
+            stop = min([shift.ends_at, *upcoming])
+            shift = Shift(rotation, shift.user, max(shift.starts_at, cursor), stop)
+        yield shift
+        cursor = shift.ends_at
+
+
+@dataclass
+class Route:
+    at: datetime
+    business_hours: bool
+    route: str  # "team" or "oncall"
+    priority: Priority
+    oncall: list[Shift] = field(default_factory=list)  # primary first
+    team: list[User] = field(default_factory=list)
+    notify_at: datetime | None = None  # when the team will see it (next opening)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        target: object
+        if self.route == "oncall":
+            primary = self.oncall[0]
+            target = {
+                "layer": primary.rotation.layer,
+                "rotation": primary.rotation.name,
+                **_person(primary.user),
+                "escalation": [
+                    {"layer": s.rotation.layer, "rotation": s.rotation.name, **_person(s.user)}
+                    for s in self.oncall[1:]
+                ],
+            }
+        else:
+            target = {"team": [u.email for u in self.team]}
+        return {
+            "at": self.at.isoformat().replace("+00:00", "Z"),
+            "business_hours": self.business_hours,
+            "priority": self.priority.value,
+            "route": self.route,
+            "target": target,
+            "notify_at": self.notify_at.isoformat().replace("+00:00", "Z")
+            if self.notify_at
+            else None,
+            "warnings": self.warnings,
+        }
+
+
+def _person(user: User | None) -> dict[str, object]:
+    if user is None:
+        return {"name": None, "email": None, "contact_methods": []}
+    return {
+        "name": user.name,
+        "email": user.email,
+        "contact_methods": [
+            {"kind": m.kind.value, "address": m.address} for m in contact_methods(user)
+        ],
+    }
+
+
+def contact_methods(user: User) -> list[ContactMethod]:
+    return list(
+        db.session.scalars(
+            select(ContactMethod)
+            .where(ContactMethod.user_id == user.id)
+            .order_by(ContactMethod.position, ContactMethod.id)
+        )
+    )
+
+
+def team() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.AGENT, Role.ADMIN]), User.active.is_(True))
+            .order_by(User.email)
+        )
+    )
+
+
+def on_call(at: datetime) -> list[Shift]:
+    """For each layer, the shift of its first rotation with someone reachable at `at`."""
+    by_layer: dict[int, Shift] = {}
+    for rotation in rotations():
+        if rotation.layer in by_layer:
+            continue
+        shift = shift_at(rotation, at)
+        if shift.user is not None and shift.user.is_active:
+            by_layer[rotation.layer] = shift
+    return [by_layer[layer] for layer in sorted(by_layer)]
+
+
+def route(at: datetime, priority: Priority = Priority.P1) -> Route:
+    """Who is told about an alert or urgent ticket at `at`, and how."""
+    calendar = sla.team_calendar()
+    business = calendar.is_business_hours(at)
+    result = Route(at=at, business_hours=business, route="team", priority=priority)
+    if business or priority not in URGENT:
+        result.team = team()
+        result.notify_at = calendar.next_opening(at)
+        return result
+    result.oncall = on_call(at)
+    if not result.oncall or not contact_methods(result.oncall[0].user):  # type: ignore[arg-type]
+        # Nobody reachable must never mean nobody told: the whole team is, and it shows.
+        result.warnings.append(
+            "no on-call engineer reachable at this instant: falling back to the whole team"
+            if not result.oncall
+            else f"{result.oncall[0].user.email} has no contact method: "  # type: ignore[union-attr]
+            "falling back to the whole team"
+        )
+        result.oncall = []
+        result.team = team()
+        result.notify_at = at
+        return result
+    result.route = "oncall"
+    return result
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+def save_rotation(
+    name: str,
+    *,
+    layer: int,
+    members: Sequence[str],
+    start_date: date,
+    handoff_time: time = time(9, 0),
+    period_days: int = 7,
+    timezone: str | None = None,
+) -> OnCallRotation:
+    """Create or replace a rotation; members are staff emails, in turn order."""
+    name = name.strip()
+    if not name:
+        raise ServiceError(_l("Give the rotation a name."), field="name")
+    if layer < 1:
+        raise ServiceError(_l("Layers start at 1 (primary)."), field="layer")
+    if period_days < 1:
+        raise ServiceError(_l("A shift lasts at least one day."), field="period_days")
+    zone = timezone or str(sla.team_calendar().zone)
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ServiceError(_l("Unknown time zone %(zone)s.", zone=zone), field="timezone") from None
+    if not members:
+        raise ServiceError(_l("A rotation needs at least one member."), field="members")
+    users = []
+    for email in members:
+        user = find_by_email(email)
+        if user is None or not user.is_staff or not user.is_active:
+            raise ServiceError(
+                _l("%(email)s is not an active agent.", email=email), field="members"
+            )
+        users.append(user)
+    rotation = db.session.scalar(select(OnCallRotation).where(OnCallRotation.name == name))
+    if rotation is None:
+        rotation = OnCallRotation(name=name)
+        db.session.add(rotation)
+    rotation.layer = layer
+    rotation.timezone = zone
+    rotation.start_date = start_date
+    rotation.handoff_time = handoff_time
+    rotation.period_days = period_days
+    rotation.members.clear()
+    db.session.flush()  # the old positions go before the new ones take their place
+    rotation.members.extend(OnCallMember(position=i, user=user) for i, user in enumerate(users))
+    db.session.commit()
+    return rotation
+
+
+def rotation_named(name: str) -> OnCallRotation:
+    rotation = db.session.scalar(select(OnCallRotation).where(OnCallRotation.name == name))
+    if rotation is None:
+        raise ServiceError(_l("No rotation named %(name)s.", name=name), field="rotation")
+    return rotation
+
+
+def add_override(
+    rotation: OnCallRotation,
+    email: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    reason: str = "",
+    actor: User | None = None,
+) -> OnCallOverride:
+    """Someone covers the rotation from `starts_at` to `ends_at` (UTC instants)."""
+    if ends_at <= starts_at:
+        raise ServiceError(_l("An override must end after it starts."), field="ends_at")
+    user = find_by_email(email)
+    if user is None or not user.is_staff or not user.is_active:
+        raise ServiceError(_l("%(email)s is not an active agent.", email=email), field="user")
+    for other in rotation.overrides:
+        if other.starts_at < ends_at and starts_at < other.ends_at:
+            raise ServiceError(
+                _l(
+                    "This override overlaps the one of %(name)s (%(start)s → %(end)s).",
+                    name=other.user.name,
+                    start=other.starts_at.isoformat(),
+                    end=other.ends_at.isoformat(),
+                ),
+                field="starts_at",
+            )
+    override = OnCallOverride(
+        rotation=rotation,
+        user=user,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=(reason or "").strip()[:200],
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(override)
+    db.session.commit()
+    return override
+
+
+def set_contact_methods(user: User, methods: Sequence[tuple[str, str]]) -> None:
+    """Replace how `user` is paged: (kind, address) pairs in the order to try them."""
+    from supportit.models import ContactKind
+
+    parsed = []
+    for kind, address in methods:
+        try:
+            parsed.append((ContactKind(kind), address.strip()))
+        except ValueError:
+            raise ServiceError(
+                _l("Unknown contact method %(kind)s.", kind=kind), field="kind"
+            ) from None
+    for existing in contact_methods(user):
+        db.session.delete(existing)
+    for position, (kind, address) in enumerate(parsed):
+        if not address:
+            raise ServiceError(_l("A contact method needs an address."), field="address")
+        db.session.add(ContactMethod(user=user, kind=kind, address=address, position=position))
+    db.session.commit()
