@@ -32,6 +32,23 @@ user_group = click.Group("user", help="Manage user accounts.")
 sla_group = click.Group("sla", help="Service levels counted in business time.")
 calendar_group = click.Group("calendar", help="The team's business calendar and closed days.")
 oncall_group = click.Group("oncall", help="On-call rotations, overrides and alert routing.")
+monitors_group = click.Group("monitors", help="The scheduler process: SLA checks and monitors.")
+
+
+@monitors_group.command("run")
+@click.option("--once", is_flag=True, help="Run every job once (if this process gets the lease).")
+def monitors_run(once: bool) -> None:
+    """Run the periodic jobs; with several processes, only the lease holder runs them."""
+    from flask import current_app
+
+    from supportit import scheduler
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if once:
+        ran = scheduler.run_due_jobs(app, scheduler.holder_id())
+        click.echo(f"ran: {', '.join(ran) or 'nothing (another scheduler holds the lease)'}")
+        return
+    scheduler.serve_forever(app)
 
 
 class InstantType(click.ParamType):
@@ -434,6 +451,7 @@ def oncall_import(source) -> None:  # type: ignore[no-untyped-def]
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(monitors_group)
     app.cli.add_command(oncall_group)
     app.cli.add_command(sla_group)
     app.cli.add_command(calendar_group)

@@ -15,6 +15,7 @@ from supportit.models.oncall import (
     OnCallMember,
     OnCallOverride,
     OnCallRotation,
+    SchedulerLease,
 )
 from supportit.models.sla import ClosedDay, SlaClock, SlaKind, SlaPolicy
 from supportit.models.ticket import (
@@ -59,6 +60,7 @@ __all__ = [
     "Priority",
     "Product",
     "Role",
+    "SchedulerLease",
     "SlaClock",
     "SlaKind",
     "SlaPolicy",

@@ -82,3 +82,11 @@ class ContactMethod(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship()
+
+
+class SchedulerLease(db.Model):
+    """Which scheduler process runs the periodic jobs, until when (see supportit.scheduler)."""
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
