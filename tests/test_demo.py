@@ -43,3 +43,14 @@ def test_demo_load_twice_changes_nothing(app) -> None:
         db.session.scalar(select(func.count(Ticket.id))),
         db.session.scalar(select(func.count(User.id))),
     )
+
+
+def test_the_demo_has_someone_on_call_now_and_a_second_layer(app) -> None:
+    from supportit.db import utcnow
+    from supportit.services import demo, oncall
+
+    demo.load()
+    layers = oncall.on_call(utcnow())
+    assert [s.rotation.layer for s in layers] == [1, 2]
+    assert oncall.contact_methods(layers[0].user)
+    assert demo.load().created == 0  # still idempotent

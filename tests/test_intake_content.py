@@ -199,3 +199,21 @@ def test_a_colleague_writing_in_follows_the_ticket(app, world) -> None:
     ).encode()
     assert pipeline.ingest(raw, channel="smtp").ticket == known[1]
     assert known[1].cc_emails == ["dev@maliterie.example"]
+
+
+def test_nul_bytes_in_headers_and_body_never_lose_the_mail(app, world) -> None:
+    """PostgreSQL refuses NUL in text: it is dropped from what we read, the raw mail keeps it."""
+    mail_world.build(world)
+    raw = (
+        b"From: Alice <alice@maliterie.example>\r\n"
+        b"To: support-it-floapay@floa.example\r\n"
+        b"Subject: Paiement\x00 refus\xc3\xa9\r\n"
+        b"Message-ID: <nul\x00@maliterie.example>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n"
+        b"\r\nBonjour\x00, le paiement est refus\xc3\xa9.\r\n"
+    )
+    record = pipeline.ingest(raw, channel="smtp")
+    assert record.status.value == "new_ticket"
+    assert record.subject == "Paiement refusé"
+    assert record.ticket.messages[0].body_text.startswith("Bonjour, le paiement")
+    assert pipeline.raw_bytes(record) == raw

@@ -100,7 +100,12 @@ def header(msg: Message, name: str) -> str:
         return ""
     if "=?" in text:
         text = _decode_raw_header(text)
-    return " ".join(text.split())
+    return " ".join(without_nul(text).split())
+
+
+def without_nul(text: str) -> str:
+    """NUL bytes carry nothing in mail text, and PostgreSQL refuses them in text columns."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -148,7 +153,10 @@ def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
     except Exception:
         return []
     return [
-        (_decode_raw_header(name) if "=?" in name else name, addr.strip().lower())
+        (
+            without_nul(_decode_raw_header(name) if "=?" in name else name),
+            without_nul(addr.strip().lower()),
+        )
         for name, addr in pairs
         if "@" in addr
     ]
@@ -205,7 +213,7 @@ def _bounced_ids(msg: Message) -> list[str]:
                 raw = part.get_payload(decode=True) or b""
                 match = re.search(rb"(?im)^message-id:\s*(<[^>]+>)", raw)
                 if match:
-                    ids.append(match.group(1).decode("ascii", "replace"))
+                    ids.append(without_nul(match.group(1).decode("ascii", "replace")))
     return ids
 
 
@@ -278,7 +286,7 @@ def _body(msg: Message, result: ParsedMail) -> None:
             result.defects.append("undecodable attachment")
         result.attachments.append(
             ParsedAttachment(
-                filename=name or f"attachment{_guess_extension(kind)}",
+                filename=without_nul(name or "") or f"attachment{_guess_extension(kind)}",
                 content_type=kind,
                 data=data,
                 inline=disposition == "inline" or bool(part.get("Content-ID")),
@@ -291,7 +299,9 @@ def _body(msg: Message, result: ParsedMail) -> None:
     elif html_parts:
         result.text = html_to_text("\n".join(html_parts))
     # A forwarded message's own text follows: it is usually what the merchant wants us to read.
-    result.text = "\n\n".join(t for t in [result.text, *forwarded_texts] if t)
+    result.text = without_nul("\n\n".join(t for t in [result.text, *forwarded_texts] if t))
+    if result.html:
+        result.html = without_nul(result.html)
 
 
 def _walk(msg: Message):  # type: ignore[no-untyped-def]

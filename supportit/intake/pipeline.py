@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from flask import current_app
 from sqlalchemy import Row, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportit.db import commit_without_expiring, db, utcnow
@@ -77,9 +78,22 @@ def ingest(
         status=InboundStatus.RECEIVED,
     )
     db.session.add(record)
-    # Recorded as received before anything is decided. The record is not expired by this commit:
-    # everything in it was just written, and reloading it would cost a query per mail.
-    commit_without_expiring()
+    try:
+        # Recorded as received before anything is decided. Not expired by this commit: all of
+        # it was just written, and reloading it would cost a query per mail.
+        commit_without_expiring()
+    except SQLAlchemyError:
+        # A header value the database refuses must not lose the mail: keep the bare record.
+        db.session.rollback()
+        log.exception("inbound mail %s: headers could not be recorded", digest)
+        record = InboundMail(
+            sha256=digest,
+            size=len(raw),
+            channel=channel,
+            status=InboundStatus.RECEIVED,
+        )
+        db.session.add(record)
+        commit_without_expiring()
     record_id = record.id
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:

@@ -7,7 +7,7 @@ record is looked up by its natural key before it is created.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -379,4 +379,27 @@ def load() -> LoadResult:
     db.session.commit()
     for spec in TICKETS:
         _load_ticket(result, spec, merchants, agents)
+    _load_on_call(result, agents)
     return result
+
+
+def _load_on_call(result: LoadResult, agents: list[User]) -> None:
+    """Three agents take weekly turns on call (Monday 09:00); the admin is the second layer."""
+    from supportit.models import OnCallRotation
+    from supportit.services import oncall
+
+    if db.session.scalar(select(OnCallRotation.id).limit(1)) is not None:
+        result.existing += 1
+        return
+    # The turn that holds today started on the last Monday, so the demo always has someone.
+    today = date.today()
+    monday = today - timedelta(days=today.weekday())
+    oncall.save_rotation(
+        "primaire", layer=1, members=[a.email for a in agents[:3]], start_date=monday
+    )
+    oncall.save_rotation("secondaire", layer=2, members=["admin@floa.example"], start_date=monday)
+    for number, agent in enumerate(agents[:3], start=1):
+        oncall.set_contact_methods(agent, [("sms", f"+3360000000{number}"), ("mail", agent.email)])
+    admin = next(u for u in db.session.scalars(select(User).where(User.role == Role.ADMIN)))
+    oncall.set_contact_methods(admin, [("voice", "+33600000009"), ("mail", admin.email)])
+    result.created += 1
