@@ -111,7 +111,9 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-def _commit() -> None:
+def _commit(ticket: Ticket) -> None:
+    """Commit a change to `ticket`, its SLA clocks brought in line with it first."""
+    sla.sync(ticket)
     try:
         db.session.commit()
     except StaleDataError:
@@ -192,9 +194,8 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         mail=new.mail,
     )
     _log(ticket, requester, "created")
-    sla.sync(ticket)
     notify.ticket_opened(ticket)
-    _commit()
+    _commit(ticket)
     return ticket
 
 
@@ -266,8 +267,7 @@ def reply(
         notify.agent_replied(ticket, message)
     elif new_status is not None:
         _set_status(ticket, author, new_status)
-    sla.sync(ticket)
-    _commit()
+    _commit(ticket)
     return message
 
 
@@ -293,7 +293,6 @@ def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
         action = "status"
     _log(ticket, actor, action, old, status)
     ticket.updated_at = now
-    sla.sync(ticket, now)
 
 
 def update_fields(
@@ -324,8 +323,7 @@ def update_fields(
         changed.append("category")
     if changed:
         ticket.updated_at = utcnow()
-        sla.sync(ticket)  # a new priority or category can mean a new target
-        _commit()
+        _commit(ticket)  # a new priority or category can mean a new target
     return changed
 
 
@@ -344,7 +342,7 @@ def assign(
     if ticket.status is Status.NEW and assignee is not None:
         _set_status(ticket, actor, Status.OPEN)
     ticket.updated_at = utcnow()
-    _commit()
+    _commit(ticket)
     return True
 
 
@@ -366,20 +364,20 @@ def close(ticket: Ticket, actor: User) -> None:
     if ticket.status is Status.CLOSED:
         return
     _set_status(ticket, actor, Status.CLOSED)
-    _commit()
+    _commit(ticket)
 
 
 def reopen(ticket: Ticket, actor: User) -> None:
     if ticket.status.is_active:
         return
     _set_status(ticket, actor, Status.OPEN)
-    _commit()
+    _commit(ticket)
 
 
 def log_bounce(ticket: Ticket, recipients: str) -> None:
     """A mail we sent about this ticket came back undelivered: agents must see it."""
     _log(ticket, None, "bounce", new=recipients)
-    _commit()
+    _commit(ticket)
 
 
 def _require_staff(actor: User) -> None:
