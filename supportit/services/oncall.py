@@ -23,12 +23,11 @@ from supportit.models import (
     OnCallOverride,
     OnCallRotation,
     Priority,
-    Role,
     User,
 )
 from supportit.services import sla
 from supportit.services.errors import ServiceError
-from supportit.services.users import find_by_email
+from supportit.services.users import active_staff, find_by_email
 
 URGENT = (Priority.P1,)  # what may wake the on-call engineer outside business hours
 
@@ -157,13 +156,7 @@ def contact_methods(user: User) -> list[ContactMethod]:
 
 
 def team() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role.in_([Role.AGENT, Role.ADMIN]), User.active.is_(True))
-            .order_by(User.email)
-        )
-    )
+    return sorted(active_staff(), key=lambda user: user.email)
 
 
 def on_call(at: datetime) -> list[Shift]:
@@ -232,14 +225,7 @@ def save_rotation(
         raise ServiceError(_l("Unknown time zone %(zone)s.", zone=zone), field="timezone") from None
     if not members:
         raise ServiceError(_l("A rotation needs at least one member."), field="members")
-    users = []
-    for email in members:
-        user = find_by_email(email)
-        if user is None or not user.is_staff or not user.is_active:
-            raise ServiceError(
-                _l("%(email)s is not an active agent.", email=email), field="members"
-            )
-        users.append(user)
+    users = [_active_agent(email, field="members") for email in members]
     rotation = db.session.scalar(select(OnCallRotation).where(OnCallRotation.name == name))
     if rotation is None:
         rotation = OnCallRotation(name=name)
@@ -254,6 +240,13 @@ def save_rotation(
     rotation.members.extend(OnCallMember(position=i, user=user) for i, user in enumerate(users))
     db.session.commit()
     return rotation
+
+
+def _active_agent(email: str, *, field: str) -> User:
+    user = find_by_email(email)
+    if user is None or not user.is_staff or not user.is_active:
+        raise ServiceError(_l("%(email)s is not an active agent.", email=email), field=field)
+    return user
 
 
 def rotation_named(name: str) -> OnCallRotation:
@@ -275,9 +268,7 @@ def add_override(
     """Someone covers the rotation from `starts_at` to `ends_at` (UTC instants)."""
     if ends_at <= starts_at:
         raise ServiceError(_l("An override must end after it starts."), field="ends_at")
-    user = find_by_email(email)
-    if user is None or not user.is_staff or not user.is_active:
-        raise ServiceError(_l("%(email)s is not an active agent.", email=email), field="user")
+    user = _active_agent(email, field="user")
     for other in rotation.overrides:
         if other.starts_at < ends_at and starts_at < other.ends_at:
             raise ServiceError(

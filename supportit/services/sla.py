@@ -19,7 +19,6 @@ from supportit.db import db, utcnow
 from supportit.models import (
     Category,
     Priority,
-    Role,
     SlaClock,
     SlaKind,
     SlaPolicy,
@@ -27,12 +26,11 @@ from supportit.models import (
     Ticket,
     User,
 )
-from supportit.services import calendar, notify
+from supportit.services import calendar, notify, users
 from supportit.services.errors import ServiceError
 
 RUNNING = (Status.NEW, Status.OPEN)
 WARNING_SHARE = 0.8  # agents are warned when 80% of a target is used
-STAFF_ROLES = (Role.AGENT, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -58,13 +56,19 @@ def default_target(category: Category, priority: Priority) -> Target:
     return DEFAULT_TARGETS[priority]
 
 
-def target_for(category: Category, priority: Priority) -> Target:
-    policy = db.session.scalar(
+def _policy(category: Category, priority: Priority) -> SlaPolicy | None:
+    return db.session.scalar(
         select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
     )
-    if policy is None:
-        return default_target(category, priority)
+
+
+def _target(policy: SlaPolicy) -> Target:
     return Target(policy.first_response_minutes, policy.resolution_minutes, policy.wall_clock)
+
+
+def target_for(category: Category, priority: Priority) -> Target:
+    policy = _policy(category, priority)
+    return default_target(category, priority) if policy is None else _target(policy)
 
 
 def policy_table() -> list[tuple[Category, Priority, Target, bool]]:
@@ -77,10 +81,7 @@ def policy_table() -> list[tuple[Category, Priority, Target, bool]]:
             if policy is None:
                 rows.append((category, priority, default_target(category, priority), False))
             else:
-                target = Target(
-                    policy.first_response_minutes, policy.resolution_minutes, policy.wall_clock
-                )
-                rows.append((category, priority, target, True))
+                rows.append((category, priority, _target(policy), True))
     return rows
 
 
@@ -92,9 +93,7 @@ def set_policy(actor: User, category: Category, priority: Priority, target: Targ
         raise ServiceError(_l("Targets must be at least one minute."))
     if target.first_response_minutes > target.resolution_minutes:
         raise ServiceError(_l("The first response cannot be due after the resolution."))
-    policy = db.session.scalar(
-        select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
-    )
+    policy = _policy(category, priority)
     if policy is None:
         policy = SlaPolicy(category=category, priority=priority)
         db.session.add(policy)
@@ -281,11 +280,7 @@ def _tell(clock: SlaClock, *, breached: bool) -> None:
     if ticket.assignee is not None and ticket.assignee.is_active:
         to = [ticket.assignee]
     else:
-        to = list(
-            db.session.scalars(
-                select(User).where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-            )
-        )
+        to = users.active_staff()
     if not to:
         return
     notify.staff_alert(

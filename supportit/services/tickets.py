@@ -24,14 +24,13 @@ from supportit.models import (
     MessageSource,
     Priority,
     Product,
-    Role,
     Status,
     Ticket,
     TicketEvent,
     TicketFlag,
     User,
 )
-from supportit.services import attachments, notify, sla
+from supportit.services import attachments, notify, sla, users
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -390,10 +389,4 @@ def _email(user: User | None) -> str | None:
 
 
 def staff_users() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role.in_([Role.AGENT, Role.ADMIN]), User.active.is_(True))
-            .order_by(User.name)
-        )
-    )
+    return users.active_staff()

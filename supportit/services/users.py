@@ -63,3 +63,14 @@ def create_merchant_user(*, merchant: Merchant, email: str, name: str, password:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def active_staff() -> list[User]:
+    """Agents and admins who can work (and be told of anything), by name."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role.in_([Role.AGENT, Role.ADMIN]), User.active.is_(True))
+            .order_by(User.name)
+        )
+    )
