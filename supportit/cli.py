@@ -70,6 +70,16 @@ class InstantType(click.ParamType):
 INSTANT = InstantType()
 
 
+def _service_call(function, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """Run a service; its refusal is the command's error message, in the user's language."""
+    from supportit.services.errors import ServiceError
+
+    try:
+        return function(*args, **kwargs)
+    except ServiceError as error:
+        raise click.ClickException(str(error.message)) from None
+
+
 @demo_group.command("load")
 def demo_load() -> None:
     """Load the demo merchants, accounts and tickets. Running it again changes nothing."""
@@ -91,12 +101,8 @@ def demo_load() -> None:
 def user_create(email: str, name: str, role: str, password: str) -> None:
     """Create a support agent or admin account."""
     from supportit.services import users
-    from supportit.services.errors import ServiceError
 
-    try:
-        user = users.create_staff(email=email, name=name, role=role, password=password)
-    except ServiceError as error:
-        raise click.ClickException(str(error.message)) from None
+    user = _service_call(users.create_staff, email=email, name=name, role=role, password=password)
     click.echo(f"Created {user.role} {user.email}")
 
 
@@ -266,12 +272,8 @@ def calendar_show(at: datetime | None) -> None:
 def calendar_close(day: datetime, reason: str) -> None:
     """Add a closed day (a bridge day, a team event): SLA clocks skip it."""
     from supportit.services import calendar
-    from supportit.services.errors import ServiceError
 
-    try:
-        calendar.add_closed_day(day.date(), reason, actor=None)
-    except ServiceError as error:
-        raise click.ClickException(str(error.message)) from None
+    _service_call(calendar.add_closed_day, day.date(), reason, actor=None)
     click.echo(f"{day.date().isoformat()} closed: {reason}")
 
 
@@ -294,15 +296,6 @@ def calendar_closed(year: int | None) -> None:
     year = year or date.today().year
     for day, name in calendar.days_off(year):
         click.echo(f"{day.isoformat()}  {name}")
-
-
-def _service_call(function, *args, **kwargs):  # type: ignore[no-untyped-def]
-    from supportit.services.errors import ServiceError
-
-    try:
-        return function(*args, **kwargs)
-    except ServiceError as error:
-        raise click.ClickException(str(error.message)) from None
 
 
 @oncall_group.command("route")
