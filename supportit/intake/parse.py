@@ -235,7 +235,8 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
             continue
         try:
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeDecodeError, ValueError):
+            # ValueError: a label codecs cannot even look up (a NUL in it, say).
             continue
     return data.decode("utf-8", "replace")
 
