@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 
 from supportit.db import db
 from supportit.models import Contact, Merchant, TicketFlag, User
@@ -67,15 +67,15 @@ def merchant_for_domain(domain: str) -> Merchant | None:
     if not domain or domain in PUBLIC_MAIL_DOMAINS:
         return None
     pattern = "%@" + domain
+    # One round trip for both places an address can be known from.
     ids = set(
         db.session.scalars(
-            select(User.merchant_id).where(
-                func.lower(User.email).like(pattern), User.merchant_id.is_not(None)
+            union(
+                select(User.merchant_id).where(
+                    func.lower(User.email).like(pattern), User.merchant_id.is_not(None)
+                ),
+                select(Contact.merchant_id).where(func.lower(Contact.email).like(pattern)),
             )
-        )
-    ) | set(
-        db.session.scalars(
-            select(Contact.merchant_id).where(func.lower(Contact.email).like(pattern))
         )
     )
     return db.session.get(Merchant, ids.pop()) if len(ids) == 1 else None

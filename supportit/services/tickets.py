@@ -110,9 +110,10 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-def _commit(ticket: Ticket) -> None:
+def _commit(ticket: Ticket, *, synced: bool = False) -> None:
     """Commit a change to `ticket`, its SLA clocks brought in line with it first."""
-    sla.sync(ticket)
+    if not synced:
+        sla.sync(ticket)
     try:
         db.session.commit()
     except StaleDataError:
@@ -180,6 +181,8 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         ref_nr=_optional(new.ref_nr),
         trans_id=_optional(new.trans_id),
         pay_id=_optional(new.pay_id),
+        # Empty from the start: the ORM then never asks the database for a new ticket's clocks.
+        sla_clocks=[],
     )
     db.session.add(ticket)
     _add_message(
@@ -193,8 +196,11 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         mail=new.mail,
     )
     _log(ticket, requester, "created")
+    # The clocks first: the acknowledgement needs the ticket's id (a flush), and the ticket is
+    # then inserted with its due date rather than inserted and updated.
+    sla.sync(ticket)
     notify.ticket_opened(ticket)
-    _commit(ticket)
+    _commit(ticket, synced=True)
     return ticket
 
 
