@@ -165,9 +165,10 @@ def intake_imap(once: bool) -> None:
 
 @outbox_group.command("run")
 @click.option("--once", is_flag=True, help="One pass over the due mail, then exit.")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+# Half a second between idle passes: a page must leave within a second of its alert.
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between idle passes.")
 def outbox_run(once: bool, interval: float) -> None:
-    """Deliver pending mail over SMTP, with retries, until stopped (SIGTERM finishes cleanly)."""
+    """Deliver pending mail and alert notifications, with retries, until stopped (SIGTERM)."""
     import signal
     import time
 
@@ -179,7 +180,7 @@ def outbox_run(once: bool, interval: float) -> None:
         sent = outbox.deliver_due()
         db.session.remove()
         if once:
-            click.echo(f"{sent} mail(s) sent")
+            click.echo(f"{sent} mail(s) and notification(s) sent")
             return
         if stopping:
             return
@@ -321,21 +322,18 @@ def oncall_who(at: datetime | None, weeks: int, as_json: bool) -> None:
 
     at = at or utcnow()
     zone = sla.team_calendar().zone
-    rows = []
-    for rotation in oncall.rotations():
-        end = at + timedelta(weeks=weeks) if weeks else at + timedelta(seconds=1)
-        for shift in oncall.shifts(rotation, at, end):
-            rows.append(
-                {
-                    "rotation": rotation.name,
-                    "layer": rotation.layer,
-                    "email": shift.user.email if shift.user else None,
-                    "name": shift.user.name if shift.user else None,
-                    "from": shift.starts_at.astimezone(zone).isoformat(),
-                    "to": shift.ends_at.astimezone(zone).isoformat(),
-                    "override": shift.override is not None,
-                }
-            )
+    rows = [
+        {
+            "rotation": shift.rotation.name,
+            "layer": shift.rotation.layer,
+            "email": shift.user.email if shift.user else None,
+            "name": shift.user.name if shift.user else None,
+            "from": shift.starts_at.astimezone(zone).isoformat(),
+            "to": shift.ends_at.astimezone(zone).isoformat(),
+            "override": shift.override is not None,
+        }
+        for shift in oncall.schedule(at, weeks)
+    ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

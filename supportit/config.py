@@ -132,6 +132,7 @@ def from_environment(
         "TICKETS_PER_PAGE": env_int(env, "TICKETS_PER_PAGE", 25, minimum=5),
         **mail_settings(env, instance_path),
         **calendar_settings(env),
+        **alert_settings(env),
     }
 
 
@@ -189,6 +190,37 @@ def calendar_settings(env: Mapping[str, str]) -> dict[str, object]:
         "CALENDAR_HOLIDAYS": country,
         # Whit Monday is a public holiday many French companies work (journée de solidarité).
         "CALENDAR_WHIT_MONDAY_WORKED": env_bool(env, "CALENDAR_WHIT_MONDAY_WORKED", False),
+    }
+
+
+def env_url(env: Mapping[str, str], name: str) -> str | None:
+    value = env_str(env, name)
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{PREFIX}{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def alert_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Paging: escalation defaults, the SMS, voice and chat providers, signed links."""
+    return {
+        # The first escalation policy is made from these; admins edit it afterwards.
+        "ESCALATION_DELAY_MINUTES": env_int(env, "ESCALATION_DELAY_MINUTES", 10, minimum=1),
+        "ESCALATION_REPEATS": env_int(env, "ESCALATION_REPEATS", 2),
+        "ESCALATION_TEAM_LEAD": env_str(env, "ESCALATION_TEAM_LEAD"),
+        # HTTP providers: the payload is JSON ({"to", "text"}), the token a Bearer header.
+        "SMS_PROVIDER_URL": env_url(env, "SMS_PROVIDER_URL"),
+        "SMS_PROVIDER_TOKEN": env_str(env, "SMS_PROVIDER_TOKEN"),
+        "VOICE_PROVIDER_URL": env_url(env, "VOICE_PROVIDER_URL"),
+        "VOICE_PROVIDER_TOKEN": env_str(env, "VOICE_PROVIDER_TOKEN"),
+        # An incoming-webhook URL (Slack, Teams, Mattermost, Google Chat all take {"text"}).
+        "CHAT_WEBHOOK_URL": env_url(env, "CHAT_WEBHOOK_URL"),
+        # Signs the generic webhooks engineers register as contact methods.
+        "WEBHOOK_SIGNING_SECRET": env_str(env, "WEBHOOK_SIGNING_SECRET"),
+        "NOTIFY_HTTP_TIMEOUT": env_int(env, "NOTIFY_HTTP_TIMEOUT", 10, minimum=1),
+        # How long the acknowledge / resolve links in a page stay valid.
+        "ALERT_LINK_HOURS": env_int(env, "ALERT_LINK_HOURS", 24, minimum=1),
+        # Urgent tickets a merchant may raise outside business hours per rolling 24 hours.
+        "URGENT_TICKETS_PER_DAY": env_int(env, "URGENT_TICKETS_PER_DAY", 3, minimum=1),
     }
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from supportit.models import (
+    AlertStatus,
     Category,
     Environment,
     InboundMail,
@@ -141,3 +142,39 @@ SLA_KIND_LABELS = {
     SlaKind.FIRST_RESPONSE: _l("First response"),
     SlaKind.RESOLUTION: _l("Resolution"),
 }
+
+
+ALERT_STATUS_LABELS = {
+    AlertStatus.OPEN: _l("Open"),
+    AlertStatus.ACKNOWLEDGED: _l("Acknowledged"),
+    AlertStatus.RESOLVED: _l("Resolved"),
+}
+
+ALERT_STATUS_BADGES = {
+    AlertStatus.OPEN: "text-bg-danger",
+    AlertStatus.ACKNOWLEDGED: "text-bg-warning",
+    AlertStatus.RESOLVED: "text-bg-success",
+}
+
+# One line per step of an alert's life, as its timeline shows it.
+ALERT_EVENT_LABELS = {
+    "created": _l("Alert opened"),
+    "repeated": _l("Seen again (deduplicated, nobody paged again)"),
+    "warning": _l("Warning"),
+    "notified": _l("Notification queued"),
+    "delivered": _l("Delivered"),
+    "retrying": _l("Delivery failed, will retry"),
+    "delivery_failed": _l("Delivery failed for good"),
+    "escalated": _l("Escalated"),
+    "handed_over": _l("Business hours over: handed to the on-call engineer"),
+    "repeat": _l("Escalation policy repeated"),
+    "exhausted": _l("Nobody acknowledged after every step: the team is told"),
+    "acknowledged": _l("Acknowledged"),
+    "resolved": _l("Resolved"),
+}
+
+ROUTE_LABELS = {"team": _l("Team"), "oncall": _l("On-call engineer")}
+
+
+def alert_event(action: str) -> str:
+    return str(ALERT_EVENT_LABELS.get(action, action))

@@ -44,6 +44,10 @@ def build(mail: OutboundMail) -> EmailMessage:
 
 def send(mail: OutboundMail) -> None:
     """Deliver over SMTP; raises PermanentFailure for 5xx answers, other errors are temporary."""
+    send_message(build(mail), [*mail.to_addrs, *mail.cc_addrs])
+
+
+def send_message(message: EmailMessage, recipients: list[str]) -> None:
     config = current_app.config
     host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT"]
     security = config["SMTP_SECURITY"]
@@ -56,7 +60,7 @@ def send(mail: OutboundMail) -> None:
                 client.starttls(context=context)
             if config["SMTP_USERNAME"]:
                 client.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            client.send_message(build(mail), to_addrs=[*mail.to_addrs, *mail.cc_addrs])
+            client.send_message(message, to_addrs=recipients)
     except smtplib.SMTPRecipientsRefused as error:
         raise PermanentFailure(f"recipients refused: {error.recipients}") from error
     except smtplib.SMTPResponseException as error:

@@ -42,7 +42,14 @@ def _sla_check() -> object:
     return sla.check()
 
 
-JOBS = [Job("sla-check", 60, _sla_check)]
+def _escalate() -> object:
+    from supportit.services import alerts
+
+    return alerts.escalate_due()
+
+
+# Escalation every 15 s: a step is due at most 15 s late, which no engineer notices.
+JOBS = [Job("sla-check", 60, _sla_check), Job("alerts-escalate", 15, _escalate)]
 
 
 def holder_id() -> str:

@@ -53,12 +53,13 @@ def sla_left(ticket: Ticket) -> tuple[str, str] | None:
 
 
 def _staff_alerts() -> dict[str, object]:
-    """Operational alerts every agent page shows: today, mailboxes that fail to be fetched."""
+    """What every agent page shows: alerts nobody acknowledged, mailboxes failing to fetch."""
     if not (current_user and current_user.is_authenticated and current_user.is_staff):
         return {}
     from supportit.intake.imap import failing_mailboxes
+    from supportit.services.alerts import unacknowledged
 
-    return {"failing_mailboxes": failing_mailboxes()}
+    return {"failing_mailboxes": failing_mailboxes(), "open_alerts": unacknowledged()}
 
 
 def init_app(app: Flask) -> None:

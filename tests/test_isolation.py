@@ -53,6 +53,9 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "reference": bobs_ticket.reference,
         "attachment_id": bobs_ticket.attachments[0].id,
         "mail_id": 1,
+        "alert_id": 1,
+        "action": "ack",
+        "token": "not-a-signed-token",
     }
     login(client, world.alice)
     swept = 0
@@ -75,7 +78,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         assert "Secret de Voyages Soleil" not in body, (method, url)
         assert "Réponse confidentielle" not in body, (method, url)
         assert b"%PDF confidential" not in response.data, (method, url)
-        takes_ticket = "reference" in url or endpoint.startswith("queue.")
+        takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts."))
         if takes_ticket:
             assert response.status_code == 404, (method, url, response.status_code)
         swept += 1

@@ -1,5 +1,15 @@
 """The data model, one module per area. Importing this package registers every table."""
 
+from supportit.models.alert import (
+    Alert,
+    AlertEvent,
+    AlertSource,
+    AlertStatus,
+    EscalationPolicy,
+    Notification,
+    NotificationChannel,
+    NotificationStatus,
+)
 from supportit.models.mail import (
     InboundMail,
     InboundReason,
@@ -36,6 +46,10 @@ from supportit.models.user import Role, User
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "Alert",
+    "AlertEvent",
+    "AlertSource",
+    "AlertStatus",
     "Attachment",
     "Category",
     "ClosedDay",
@@ -43,6 +57,7 @@ __all__ = [
     "ContactKind",
     "ContactMethod",
     "Environment",
+    "EscalationPolicy",
     "InboundMail",
     "InboundReason",
     "InboundStatus",
@@ -52,6 +67,9 @@ __all__ = [
     "MerchantIdentifier",
     "Message",
     "MessageSource",
+    "Notification",
+    "NotificationChannel",
+    "NotificationStatus",
     "OnCallMember",
     "OnCallOverride",
     "OnCallRotation",

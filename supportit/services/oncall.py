@@ -94,6 +94,12 @@ def shifts(rotation: OnCallRotation, start: datetime, end: datetime) -> Iterator
         cursor = shift.ends_at
 
 
+def schedule(at: datetime, weeks: int = 0) -> list[Shift]:
+    """Each rotation's shifts from `at` over the next `weeks` (just the current one with 0)."""
+    end = at + timedelta(weeks=weeks) if weeks else at + timedelta(seconds=1)
+    return [shift for rotation in rotations() for shift in shifts(rotation, at, end)]
+
+
 @dataclass
 class Route:
     at: datetime

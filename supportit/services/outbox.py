@@ -95,5 +95,9 @@ def _failed(mail: OutboundMail, error: str, *, permanent: bool) -> None:
 
 
 def deliver_due() -> int:
-    """One pass over the due mail; returns how many were sent."""
-    return sum(deliver_one(mail_id) for mail_id in due_ids())
+    """One pass over the due mail and alert notifications; returns how many were sent."""
+    from supportit.services import notifications
+
+    # Pages first: an engineer waiting to be woken matters more than an acknowledgement mail.
+    paged = notifications.deliver_due()
+    return paged + sum(deliver_one(mail_id) for mail_id in due_ids())

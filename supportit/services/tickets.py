@@ -30,7 +30,7 @@ from supportit.models import (
     TicketFlag,
     User,
 )
-from supportit.services import attachments, notify, sla, users
+from supportit.services import alerts, attachments, notify, sla, users
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -111,9 +111,12 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
 
 
 def _commit(ticket: Ticket, *, synced: bool = False) -> None:
-    """Commit a change to `ticket`, its SLA clocks brought in line with it first."""
+    """Commit a change to `ticket`, its SLA clocks and its alert brought in line with it first."""
     if not synced:
         sla.sync(ticket)
+    if alerts.pages_for(ticket) or (ticket.id is not None and not ticket.status.is_active):
+        # A production-down RUN ticket opens an alert; closing the ticket resolves it.
+        alerts.follow_ticket(ticket)
     try:
         db.session.commit()
     except StaleDataError:
