@@ -32,6 +32,7 @@ user_group = click.Group("user", help="Manage user accounts.")
 sla_group = click.Group("sla", help="Service levels counted in business time.")
 calendar_group = click.Group("calendar", help="The team's business calendar and closed days.")
 oncall_group = click.Group("oncall", help="On-call rotations, overrides and alert routing.")
+alerts_group = click.Group("alerts", help="Raise, list, acknowledge and resolve alerts.")
 monitors_group = click.Group("monitors", help="The scheduler process: SLA checks and monitors.")
 
 
@@ -441,7 +442,116 @@ def oncall_import(source) -> None:  # type: ignore[no-untyped-def]
     click.echo(f"{created} override(s) imported")
 
 
+def _alert_json(alert) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    def instant(value: datetime | None) -> str | None:
+        return value.isoformat().replace("+00:00", "Z") if value else None
+
+    return {
+        "id": alert.id,
+        "key": alert.dedup_key,
+        "title": alert.title,
+        "priority": alert.priority.value,
+        "source": alert.source.value,
+        "status": alert.status.value,
+        "route": alert.route,
+        "occurrences": alert.occurrences,
+        "ticket": alert.ticket.reference if alert.ticket else None,
+        "opened_at": instant(alert.opened_at),
+        "next_step_at": instant(alert.next_step_at),
+        "exhausted": alert.exhausted,
+        "timeline": [
+            {
+                "at": instant(event.at),
+                "action": event.action,
+                "channel": event.channel,
+                "recipient": event.recipient,
+                "detail": event.detail,
+            }
+            for event in alert.events
+        ],
+    }
+
+
+def _alert(alert_id: int):  # type: ignore[no-untyped-def]
+    from supportit.models import Alert
+
+    alert = db.session.get(Alert, alert_id)
+    if alert is None:
+        raise click.ClickException(f"alerte {alert_id} introuvable")
+    return alert
+
+
+@alerts_group.command("raise")
+@click.option("--key", required=True, help="Deduplication key: the same key while open adds up.")
+@click.option("--title", required=True)
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), default="P1")
+@click.option("--details", default="")
+def alerts_raise(key: str, title: str, priority: str, details: str) -> None:
+    """Raise an alert (as a monitor would) and print it as JSON, with whom it told."""
+    from supportit.services import alerts
+
+    raised = _service_call(
+        alerts.raise_alert, key, title, priority=Priority(priority), details=details
+    )
+    click.echo(json.dumps({"created": raised.created, **_alert_json(raised.alert)}, indent=2))
+
+
+@alerts_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def alerts_list(as_json: bool) -> None:
+    """Alerts in progress (open or acknowledged)."""
+    from supportit.services import alerts
+
+    found = alerts.active()
+    if as_json:
+        click.echo(json.dumps([_alert_json(a) for a in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("aucune alerte en cours")
+    for alert in found:
+        click.echo(
+            f"#{alert.id:<5} {alert.status.value:12} {alert.priority.value} {alert.route:6} "
+            f"x{alert.occurrences:<3} {alert.dedup_key}  {alert.title}"
+        )
+
+
+@alerts_group.command("show")
+@click.argument("alert_id", type=int)
+def alerts_show(alert_id: int) -> None:
+    """One alert and its timeline, as JSON."""
+    click.echo(json.dumps(_alert_json(_alert(alert_id)), ensure_ascii=False, indent=2))
+
+
+@alerts_group.command("ack")
+@click.argument("alert_id", type=int)
+def alerts_ack(alert_id: int) -> None:
+    """Acknowledge an alert: its escalation stops."""
+    from supportit.services import alerts
+
+    changed = _service_call(alerts.acknowledge, _alert(alert_id), None, via="cli")
+    click.echo("acquittée" if changed else "déjà acquittée")
+
+
+@alerts_group.command("resolve")
+@click.argument("alert_id", type=int)
+def alerts_resolve(alert_id: int) -> None:
+    """Resolve an alert: whoever was paged is told."""
+    from supportit.services import alerts
+
+    changed = _service_call(alerts.resolve, _alert(alert_id), None, via="cli")
+    click.echo("résolue" if changed else "déjà résolue")
+
+
+@alerts_group.command("escalate")
+def alerts_escalate() -> None:
+    """Run the escalation steps that are due (the scheduler does this every 15 s)."""
+    from supportit.services import alerts
+
+    click.echo(f"{alerts.escalate_due()} étape(s) d'escalade")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(alerts_group)
     app.cli.add_command(monitors_group)
     app.cli.add_command(oncall_group)
     app.cli.add_command(sla_group)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -34,6 +35,7 @@ from supportit.services.calendar import parse_instant
 from supportit.services.errors import ServiceError
 from supportit.services.tickets import NewTicket
 from tests import factories
+from tests.conftest import login
 from tests.http_sink import HttpSink
 from tests.smtp_sink import start_sink
 
@@ -473,3 +475,60 @@ def test_a_signed_link_acknowledges_and_expires(engineers, client) -> None:
     assert expired.status_code == 410
     tampered = client.get(path[:-3] + "abc")
     assert tampered.status_code == 404
+
+
+# --- command line and pages ------------------------------------------------------------------
+
+
+def test_cli_raise_dedup_ack_and_resolve(app, engineers) -> None:
+    runner = app.test_cli_runner()
+    with time_machine.travel(parse_instant(NIGHT), tick=False):
+        first = runner.invoke(args=["alerts", "raise", "--key", "paygate:down", "--title", "KO"])
+        again = runner.invoke(args=["alerts", "raise", "--key", "paygate:down", "--title", "KO"])
+    assert first.exit_code == 0, first.output
+    document = json.loads(first.output)
+    assert document["created"] is True and document["route"] == "oncall"
+    assert any(e["action"] == "notified" and e["channel"] == "sms" for e in document["timeline"])
+    assert json.loads(again.output)["created"] is False
+    assert json.loads(again.output)["occurrences"] == 2
+    listed = runner.invoke(args=["alerts", "list", "--json"])
+    assert [a["key"] for a in json.loads(listed.output)] == ["paygate:down"]
+    assert runner.invoke(args=["alerts", "ack", str(document["id"])]).output.strip() == "acquittée"
+    resolved = runner.invoke(args=["alerts", "resolve", str(document["id"])])
+    assert resolved.output.strip() == "résolue"
+    missing = runner.invoke(args=["alerts", "ack", "999"])
+    assert missing.exit_code == 1 and "introuvable" in missing.output
+    empty = runner.invoke(args=["alerts", "raise", "--key", " ", "--title", "KO"])
+    assert empty.exit_code == 1 and "clé de dédoublonnage" in empty.output
+
+
+def test_agents_see_the_alert_everywhere_and_acknowledge_it(client, engineers) -> None:
+    world, _, _ = engineers
+    with time_machine.travel(parse_instant(NIGHT), tick=False):
+        alert = alerts.raise_alert("paygate:down", "Paygate ne répond plus").alert
+    login(client, world.agent2)
+    queue_page = client.get("/queue/").get_data(as_text=True)
+    assert "Alerte non acquittée" in queue_page and "Paygate ne répond plus" in queue_page
+    listing = client.get("/queue/alerts/").get_data(as_text=True)
+    assert "paygate:down" in listing
+    detail = client.get(f"/queue/alerts/{alert.id}").get_data(as_text=True)
+    assert "Chronologie" in detail and "+33600000001" in detail
+    client.post(f"/queue/alerts/{alert.id}/ack", follow_redirects=True)
+    db.session.refresh(alert)
+    assert alert.status is AlertStatus.ACKNOWLEDGED and alert.acknowledged_by == world.agent2
+    assert "Alerte non acquittée" not in client.get("/queue/").get_data(as_text=True)
+    # Merchants never see alerts.
+    client.post("/logout")
+    login(client, world.alice)
+    assert client.get("/queue/alerts/").status_code == 404
+    assert client.get(f"/queue/alerts/{alert.id}").status_code == 404
+
+
+def test_the_on_call_page_says_who_and_where_alerts_go(client, engineers) -> None:
+    world, agent3, _ = engineers
+    with time_machine.travel(parse_instant(NIGHT), tick=True):
+        login(client, world.agent)
+        page = client.get("/queue/oncall").get_data(as_text=True)
+    assert "Hors heures ouvrées" in page
+    assert world.agent.name in page and agent3.name in page
+    assert "Quatre prochaines semaines" in page
