@@ -217,6 +217,8 @@ def alert_settings(env: Mapping[str, str]) -> dict[str, object]:
         # Signs the generic webhooks engineers register as contact methods.
         "WEBHOOK_SIGNING_SECRET": env_str(env, "WEBHOOK_SIGNING_SECRET"),
         "NOTIFY_HTTP_TIMEOUT": env_int(env, "NOTIFY_HTTP_TIMEOUT", 10, minimum=1),
+        # Notifications delivered at once by each outbox worker (threads).
+        "NOTIFY_WORKERS": env_int(env, "NOTIFY_WORKERS", 4, minimum=1),
         # How long the acknowledge / resolve links in a page stay valid.
         "ALERT_LINK_HOURS": env_int(env, "ALERT_LINK_HOURS", 24, minimum=1),
         # Urgent tickets a merchant may raise outside business hours per rolling 24 hours.

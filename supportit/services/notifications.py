@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -127,8 +129,26 @@ def _timeline(notification: Notification, action: str, detail: str | None, now: 
 
 
 def deliver_due() -> int:
-    """One pass over the due notifications; returns how many were delivered."""
-    return sum(deliver_one(notification_id) for notification_id in due_ids())
+    """One pass over the due notifications; returns how many were delivered.
+
+    Several at once, each in its own thread and session: a provider that answers slowly (or
+    times out after NOTIFY_HTTP_TIMEOUT) must not hold back the pages behind it.
+    """
+    ids = due_ids()
+    workers = min(current_app.config["NOTIFY_WORKERS"], len(ids))
+    if workers <= 1:
+        return sum(deliver_one(notification_id) for notification_id in ids)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def deliver(notification_id: int) -> bool:
+        with app.app_context():
+            try:
+                return deliver_one(notification_id)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="notify") as pool:
+        return sum(pool.map(deliver, ids))
 
 
 # --- channels --------------------------------------------------------------------------------
@@ -171,8 +191,18 @@ def sign(body: bytes, timestamp: int | None = None) -> dict[str, str]:
     return {SIGNATURE_HEADER: f"t={timestamp},v1={digest.hexdigest()}"}
 
 
+_http = threading.local()
+
+
+def _session() -> requests.Session:
+    """One HTTP session per worker thread: connections to a provider are kept and reused."""
+    if not hasattr(_http, "session"):
+        _http.session = requests.Session()
+    return _http.session
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
-    response = requests.post(
+    response = _session().post(
         url,
         data=body,
         headers={"Content-Type": "application/json", "User-Agent": "SupportIT", **headers},
