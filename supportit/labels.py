@@ -16,6 +16,7 @@ from supportit.models import (
     Product,
     SlaKind,
     Status,
+    TicketFlag,
 )
 
 CATEGORY_LABELS = {
@@ -111,6 +112,16 @@ EVENT_LABELS = {
     "closed": _l("closed the ticket"),
     "reopened": _l("reopened the ticket"),
     "cc": _l("added to the people in copy"),
+    "urgent": _l("marked the ticket urgent: the on-call engineer is paged"),
+    "urgent_capped": _l("marked the ticket urgent beyond the daily cap: nobody was paged"),
+}
+
+# Why a ticket needs an agent's eye first, as a badge in the queue and on the ticket.
+FLAG_LABELS = {
+    TicketFlag.SENDER_UNKNOWN: _l("Unknown sender"),
+    TicketFlag.SENDER_UNCONFIRMED: _l("Sender not confirmed"),
+    TicketFlag.FOREIGN_REFERENCE: _l("Quoted another merchant's ticket"),
+    TicketFlag.URGENT_CAPPED: _l("Urgent beyond the daily cap"),
 }
 
 INBOUND_REASON_LABELS = {

@@ -532,3 +532,110 @@ def test_the_on_call_page_says_who_and_where_alerts_go(client, engineers) -> Non
     assert "Hors heures ouvrées" in page
     assert world.agent.name in page and agent3.name in page
     assert "Quatre prochaines semaines" in page
+
+
+# --- urgent tickets from the merchant portal -------------------------------------------------
+
+
+def _urgent_form(**extra: str) -> dict[str, str]:
+    return {
+        "category": "run",
+        "subject": "Plus aucun paiement",
+        "environment": "production",
+        "priority": "P1",
+        "body": "Tous les paiements sont refusés.",
+        **extra,
+    }
+
+
+def test_off_hours_the_portal_asks_to_confirm_an_urgent_ticket(client, engineers) -> None:
+    world, _, _ = engineers
+    with time_machine.travel(parse_instant(NIGHT), tick=True):
+        login(client, world.alice)
+        form_page = client.get("/portal/tickets/new").get_data(as_text=True)
+        assert "Seuls les problèmes urgents de production" in form_page
+        refused = client.post("/portal/tickets/new", data=_urgent_form())
+        assert refused.status_code == 200
+        assert "Confirmez que la production est bloquée" in refused.get_data(as_text=True)
+        assert db.session.scalar(select(func.count(Alert.id))) == 0
+        client.post("/portal/tickets/new", data=_urgent_form(confirm_urgent="y"))
+    alert = db.session.scalar(select(Alert))
+    assert alert is not None and alert.route == "oncall"
+
+
+def test_in_business_hours_no_confirmation_is_asked(client, engineers) -> None:
+    world, _, _ = engineers
+    with time_machine.travel(parse_instant(DAY), tick=True):
+        login(client, world.alice)
+        assert "off-hours" not in client.get("/portal/tickets/new").get_data(as_text=True)
+        client.post("/portal/tickets/new", data=_urgent_form())
+    assert db.session.scalar(select(Alert)).route == "team"
+
+
+def test_urgent_tickets_beyond_the_daily_cap_page_nobody_and_show(client, engineers, app):
+    world, _, _ = engineers
+    app.config["URGENT_TICKETS_PER_DAY"] = 2
+    start = parse_instant(NIGHT)
+    for hour in range(3):
+        with time_machine.travel(start + timedelta(hours=hour), tick=False):
+            tickets.open_ticket(
+                world.literie,
+                world.alice,
+                NewTicket(
+                    subject=f"Incident {hour}",
+                    category=Category.RUN,
+                    body="Paiements refusés.",
+                    priority=Priority.P1,
+                    environment=Environment.PRODUCTION,
+                ),
+            )
+    assert db.session.scalar(select(func.count(Alert.id))) == 2
+    capped = db.session.scalar(select(tickets.Ticket).where(tickets.Ticket.subject == "Incident 2"))
+    assert capped.flag.value == "urgent_capped"
+    assert "urgent_capped" in [event.action for event in capped.events]
+    # Agents see it in the queue, flagged.
+    with time_machine.travel(start + timedelta(hours=3), tick=True):
+        login(client, world.agent)
+        queue_page = client.get("/queue/?view=all").get_data(as_text=True)
+    assert "Urgent au-delà du plafond quotidien" in queue_page
+    # Another merchant is not capped by Ma Literie's tickets.
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        other = tickets.open_ticket(
+            world.soleil,
+            world.bob,
+            NewTicket(
+                subject="Soleil en panne",
+                category=Category.RUN,
+                body="Paiements refusés.",
+                priority=Priority.P1,
+                environment=Environment.PRODUCTION,
+            ),
+        )
+    assert other.flag is None and alerts.open_alert(alerts.ticket_key(other)) is not None
+
+
+def test_a_merchant_marks_an_existing_production_ticket_urgent(client, engineers) -> None:
+    world, _, _ = engineers
+    with time_machine.travel(parse_instant(NIGHT), tick=True):
+        ticket = tickets.open_ticket(
+            world.literie,
+            world.alice,
+            NewTicket(
+                subject="Paiements lents",
+                category=Category.INTEGRATION,
+                body="Lent.",
+                environment=Environment.PRODUCTION,
+            ),
+        )
+        login(client, world.alice)
+        page = client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)
+        assert "mark-urgent" in page
+        client.post(f"/portal/tickets/{ticket.reference}/urgent", data={})
+        assert alerts.open_alert(alerts.ticket_key(ticket)) is None  # not confirmed
+        client.post(f"/portal/tickets/{ticket.reference}/urgent", data={"confirm": "y"})
+    db.session.refresh(ticket)
+    assert ticket.priority is Priority.P1 and ticket.category is Category.RUN
+    assert alerts.open_alert(alerts.ticket_key(ticket)).route == "oncall"
+    # Bob cannot mark Alice's ticket urgent.
+    with time_machine.travel(parse_instant(NIGHT), tick=False), pytest.raises(ServiceError):
+        tickets.mark_urgent(ticket, world.bob)

@@ -83,6 +83,8 @@ class TicketFlag(enum.StrEnum):
     SENDER_UNKNOWN = "sender_unknown"  # no merchant recognised: an agent must attach one
     SENDER_UNCONFIRMED = "sender_unconfirmed"  # a merchant's domain, but not a known user
     FOREIGN_REFERENCE = "foreign_reference"  # quoted another merchant's ticket reference
+    # Marked urgent outside business hours beyond the merchant's daily cap: nobody was paged.
+    URGENT_CAPPED = "urgent_capped"
 
 
 class Ticket(db.Model):

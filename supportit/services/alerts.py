@@ -19,7 +19,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supportit.db import db, utcnow
@@ -38,6 +38,7 @@ from supportit.models import (
     NotificationChannel,
     Priority,
     Ticket,
+    TicketFlag,
     User,
 )
 from supportit.services import oncall, sla
@@ -633,11 +634,36 @@ def pages_for(ticket: Ticket) -> bool:
     )
 
 
+def urgent_pages_today(merchant_id: int, now: datetime | None = None) -> int:
+    """How many of this merchant's tickets paged the on-call engineer in the last 24 hours."""
+    since = (now or utcnow()) - timedelta(hours=24)
+    return db.session.scalar(
+        select(func.count(Alert.id))
+        .join(Ticket, Alert.ticket_id == Ticket.id)
+        .where(
+            Ticket.merchant_id == merchant_id,
+            Alert.source == AlertSource.TICKET,
+            Alert.route == "oncall",
+            Alert.opened_at >= since,
+        )
+    )
+
+
+def over_urgent_cap(merchant_id: int, now: datetime | None = None) -> bool:
+    """Outside business hours, past its daily cap, a merchant's urgent ticket wakes nobody."""
+    now = now or utcnow()
+    if sla.team_calendar().is_business_hours(now):
+        return False  # the team is there: nobody is woken, nothing to cap
+    return urgent_pages_today(merchant_id, now) >= current_app.config["URGENT_TICKETS_PER_DAY"]
+
+
 def follow_ticket(ticket: Ticket) -> None:
     """Open or resolve the ticket's alert to match it. No commit: part of the ticket change."""
     if ticket.id is None:
         db.session.flush()
     key = ticket_key(ticket)
+    if ticket.flag is TicketFlag.URGENT_CAPPED:
+        return  # capped: the team sees it at opening, flagged, instead of anyone being paged
     if pages_for(ticket) and ticket.status.is_active:
         if open_alert(key) is None:
             raise_alert(

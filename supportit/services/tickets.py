@@ -199,12 +199,49 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         mail=new.mail,
     )
     _log(ticket, requester, "created")
+    _cap_urgent(ticket, requester)
     # The clocks first: the acknowledgement needs the ticket's id (a flush), and the ticket is
     # then inserted with its due date rather than inserted and updated.
     sla.sync(ticket)
     notify.ticket_opened(ticket)
     _commit(ticket, synced=True)
     return ticket
+
+
+def _cap_urgent(ticket: Ticket, actor: User | None) -> None:
+    """A merchant's production-down ticket pages the on-call engineer, up to a daily cap.
+
+    Beyond it the ticket is flagged for the agents (abuse shows) and waits for the team.
+    """
+    if actor is None or not actor.is_merchant or not alerts.pages_for(ticket):
+        return
+    if ticket.merchant_id is not None and alerts.over_urgent_cap(ticket.merchant_id):
+        ticket.flag = TicketFlag.URGENT_CAPPED
+        _log(ticket, actor, "urgent_capped")
+
+
+def mark_urgent(ticket: Ticket, actor: User) -> bool:
+    """Outside business hours a merchant marks a production ticket urgent: on-call is paged.
+
+    Returns whether someone was paged (False when the merchant is over the daily cap).
+    """
+    if not actor.is_merchant or actor.merchant_id != ticket.merchant_id:
+        raise ServiceError(_l("Ticket not found."))
+    if not ticket.status.is_active:
+        raise ServiceError(_l("This ticket is closed: open a new one."))
+    if ticket.environment is not Environment.PRODUCTION:
+        raise ServiceError(_l("Only a production problem can reach the on-call engineer."))
+    if sla.team_calendar().is_business_hours(utcnow()):
+        raise ServiceError(_l("The team is at work now: your ticket is already being handled."))
+    if ticket.priority is Priority.P1 and ticket.category is Category.RUN:
+        return ticket.flag is not TicketFlag.URGENT_CAPPED
+    _log(ticket, actor, "urgent", f"{ticket.category.value} {ticket.priority.value}", "run P1")
+    ticket.category = Category.RUN
+    ticket.priority = Priority.P1
+    _cap_urgent(ticket, actor)
+    ticket.updated_at = utcnow()
+    _commit(ticket)
+    return ticket.flag is not TicketFlag.URGENT_CAPPED
 
 
 MAX_CC = 10

@@ -79,6 +79,10 @@ class NewTicketForm(FlaskForm):
     pay_id = StringField(_l("Paygate PayID"), validators=_ORDER_REF)
     body = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=MAX_BODY_CHARS)])
     attachments = MultipleFileField(_l("Attachments"))
+    # Outside business hours a production-down RUN ticket wakes someone: the merchant confirms.
+    confirm_urgent = BooleanField(
+        _l("I confirm that payments are blocked in production: call the on-call engineer now.")
+    )
 
     def set_products(self, products: list[str]) -> None:
         known = {p.value: labels.PRODUCT_LABELS[p] for p in Product}
@@ -86,6 +90,13 @@ class NewTicketForm(FlaskForm):
         self.product.choices = [SelectChoice("", _l("Not product-specific"))] + [
             SelectChoice(code, known[code]) for code in offered
         ]
+
+
+class UrgentForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I confirm that payments are blocked in production: call the on-call engineer now."),
+        validators=[DataRequired(message=_l("Tick the box to confirm the emergency."))],
+    )
 
 
 class ReplyForm(FlaskForm):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from supportit.db import db
-from supportit.models import Category, Environment, Priority, Product
-from supportit.services import queue, tickets
+from supportit.db import db, utcnow
+from supportit.models import Category, Environment, Priority, Product, TicketFlag
+from supportit.services import queue, sla, tickets
 from supportit.services.errors import ServiceError
 from supportit.web.access import get_attachment_for, get_ticket_for, merchant_required
 from supportit.web.files import send_attachment
@@ -16,6 +16,7 @@ from supportit.web.forms import (
     ActionForm,
     NewTicketForm,
     ReplyForm,
+    UrgentForm,
     parse_enum,
     report_service_error,
     uploads_from,
@@ -49,7 +50,8 @@ def new_ticket():
     form.set_products(merchant.products)
     if request.method == "GET" and request.args.get("category") in {c.value for c in Category}:
         form.category.data = request.args["category"]
-    if form.validate_on_submit():
+    off_hours = not sla.team_calendar().is_business_hours(utcnow())
+    if form.validate_on_submit() and _urgent_confirmed(form, off_hours):
         try:
             ticket = tickets.open_ticket(
                 merchant,
@@ -77,8 +79,53 @@ def new_ticket():
                 ),
                 "success",
             )
+            if ticket.flag is TicketFlag.URGENT_CAPPED:
+                flash(_urgent_capped_message(), "warning")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
-    return render_template("portal/new_ticket.html", form=form)
+    return render_template("portal/new_ticket.html", form=form, off_hours=off_hours)
+
+
+def _urgent_confirmed(form: NewTicketForm, off_hours: bool) -> bool:
+    """Outside business hours, a production-down RUN P1 ticket must be confirmed first."""
+    urgent = (
+        form.category.data == Category.RUN.value
+        and form.priority.data == Priority.P1.value
+        and form.environment.data == Environment.PRODUCTION.value
+    )
+    if off_hours and urgent and not form.confirm_urgent.data:
+        form.confirm_urgent.errors = [
+            _("Confirm that production is blocked: the on-call engineer will be called.")
+        ]
+        return False
+    return True
+
+
+def _urgent_capped_message() -> str:
+    return _(
+        "You have reached today's limit of urgent tickets (%(n)d): this one was not sent to the "
+        "on-call engineer. The team will handle it first thing at opening.",
+        n=current_app.config["URGENT_TICKETS_PER_DAY"],
+    )
+
+
+@bp.route("/tickets/<reference>/urgent", methods=["POST"])
+@merchant_required
+def urgent(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    form = UrgentForm()
+    if not form.validate_on_submit():
+        flash(_("Tick the box to confirm the emergency."), "warning")
+    else:
+        try:
+            paged = tickets.mark_urgent(ticket, current_user)
+        except ServiceError as error:
+            flash(str(error.message), "warning")
+        else:
+            if paged:
+                flash(_("The on-call engineer is being called about your ticket."), "success")
+            else:
+                flash(_urgent_capped_message(), "warning")
+    return redirect(url_for("portal.ticket", reference=ticket.reference))
 
 
 @bp.route("/tickets/<reference>")
@@ -96,6 +143,14 @@ def _render_ticket(ticket, form: ReplyForm, status: int = 200):  # type: ignore[
             messages=ticket.public_messages(),
             form=form,
             action_form=ActionForm(),
+            urgent_form=UrgentForm(),
+            # Offered outside business hours on a production ticket not already urgent.
+            can_mark_urgent=(
+                ticket.status.is_active
+                and ticket.environment is Environment.PRODUCTION
+                and not (ticket.priority is Priority.P1 and ticket.category is Category.RUN)
+                and not sla.team_calendar().is_business_hours(utcnow())
+            ),
         ),
         status,
     )
