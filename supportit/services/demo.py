@@ -380,7 +380,26 @@ def load() -> LoadResult:
     for spec in TICKETS:
         _load_ticket(result, spec, merchants, agents)
     _load_on_call(result, agents)
+    _load_alerts(result, agents)
     return result
+
+
+def _load_alerts(result: LoadResult, agents: list[User]) -> None:
+    """A monitor's alert seen three times, acknowledged by an agent: the alert pages have life."""
+    from supportit.models import Alert
+    from supportit.services import alerts
+
+    key = "notifications:maliterie_prod"
+    if db.session.scalar(select(Alert.id).where(Alert.dedup_key == key)) is not None:
+        result.existing += 1
+        return
+    title = "Notifications Paygate en échec vers Ma Literie (URLNotify : HTTP 503)"
+    for _ in range(3):
+        raised = alerts.raise_alert(
+            key, title, details="https://www.maliterie.example/paygate/notify"
+        )
+    alerts.acknowledge(raised.alert, agents[0])
+    result.created += 1
 
 
 def _load_on_call(result: LoadResult, agents: list[User]) -> None:

@@ -21,6 +21,9 @@ PAGES = [
     ("queue-ticket", ("agent2@floa.example", "demo-agent"), "/queue/tickets/FLOA-000007"),
     ("queue-ticket-mail", ("agent1@floa.example", "demo-agent"), "/queue/tickets/FLOA-000001"),
     ("queue-quarantine", ("agent1@floa.example", "demo-agent"), "/queue/mail/"),
+    ("alerts", ("agent1@floa.example", "demo-agent"), "/queue/alerts/"),
+    ("alert", ("agent1@floa.example", "demo-agent"), "/queue/alerts/1"),
+    ("oncall", ("agent1@floa.example", "demo-agent"), "/queue/oncall"),
 ]
 MAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 
