@@ -90,6 +90,18 @@ def engineers(world, http_sink):  # type: ignore[no-untyped-def]
     return world, agent3, lead
 
 
+def _ticket(requester, subject: str, **fields: object):  # type: ignore[no-untyped-def]
+    """A merchant's ticket; by default production-down (RUN, P1, production)."""
+    fields = {
+        "category": Category.RUN,
+        "priority": Priority.P1,
+        "environment": Environment.PRODUCTION,
+        **fields,
+    }
+    new = NewTicket(subject=subject, body="Les paiements sont refusés.", **fields)
+    return tickets.open_ticket(requester.merchant, requester, new)
+
+
 def _pages(alert: Alert, kind: str = "page") -> list[tuple[str, str]]:
     return [
         (n.channel.value, n.address)
@@ -321,17 +333,7 @@ def test_friday_evening_hand_over_waits_for_18h_paris_in_winter(engineers) -> No
 def test_a_production_down_run_ticket_opens_an_alert_and_closing_it_resolves(engineers) -> None:
     world, _, _ = engineers
     with time_machine.travel(parse_instant(NIGHT), tick=False):
-        ticket = tickets.open_ticket(
-            world.literie,
-            world.alice,
-            NewTicket(
-                subject="Plus aucun paiement ne passe",
-                category=Category.RUN,
-                body="Tous les paiements sont refusés depuis 21h40.",
-                priority=Priority.P1,
-                environment=Environment.PRODUCTION,
-            ),
-        )
+        ticket = _ticket(world.alice, "Plus aucun paiement ne passe")
     alert = alerts.open_alert(alerts.ticket_key(ticket))
     assert alert is not None and alert.ticket == ticket and alert.source is AlertSource.TICKET
     assert alert.route == "oncall" and len(_pages(alert)) == 2
@@ -343,34 +345,14 @@ def test_a_production_down_run_ticket_opens_an_alert_and_closing_it_resolves(eng
 def test_a_test_environment_ticket_wakes_nobody(engineers) -> None:
     world, _, _ = engineers
     with time_machine.travel(parse_instant(NIGHT), tick=False):
-        tickets.open_ticket(
-            world.literie,
-            world.alice,
-            NewTicket(
-                subject="Recette en panne",
-                category=Category.RUN,
-                body="La recette ne répond plus.",
-                priority=Priority.P1,
-                environment=Environment.INTEGRATION,
-            ),
-        )
+        _ticket(world.alice, "Recette en panne", environment=Environment.INTEGRATION)
     assert db.session.scalar(select(func.count(Alert.id))) == 0
 
 
 def test_an_agent_raising_a_ticket_to_p1_in_production_opens_the_alert(engineers) -> None:
     world, _, _ = engineers
     with time_machine.travel(parse_instant(DAY), tick=False):
-        ticket = tickets.open_ticket(
-            world.literie,
-            world.alice,
-            NewTicket(
-                subject="Paiements lents",
-                category=Category.RUN,
-                body="Les paiements sont lents.",
-                priority=Priority.P2,
-                environment=Environment.PRODUCTION,
-            ),
-        )
+        ticket = _ticket(world.alice, "Paiements lents", priority=Priority.P2)
         assert alerts.open_alert(alerts.ticket_key(ticket)) is None
         tickets.update_fields(
             ticket, world.agent, expected_version=ticket.version, priority=Priority.P1
@@ -578,17 +560,7 @@ def test_urgent_tickets_beyond_the_daily_cap_page_nobody_and_show(client, engine
     start = parse_instant(NIGHT)
     for hour in range(3):
         with time_machine.travel(start + timedelta(hours=hour), tick=False):
-            tickets.open_ticket(
-                world.literie,
-                world.alice,
-                NewTicket(
-                    subject=f"Incident {hour}",
-                    category=Category.RUN,
-                    body="Paiements refusés.",
-                    priority=Priority.P1,
-                    environment=Environment.PRODUCTION,
-                ),
-            )
+            _ticket(world.alice, f"Incident {hour}")
     assert db.session.scalar(select(func.count(Alert.id))) == 2
     capped = db.session.scalar(select(tickets.Ticket).where(tickets.Ticket.subject == "Incident 2"))
     assert capped.flag.value == "urgent_capped"
@@ -600,32 +572,15 @@ def test_urgent_tickets_beyond_the_daily_cap_page_nobody_and_show(client, engine
     assert "Urgent au-delà du plafond quotidien" in queue_page
     # Another merchant is not capped by Ma Literie's tickets.
     with time_machine.travel(start + timedelta(hours=3), tick=False):
-        other = tickets.open_ticket(
-            world.soleil,
-            world.bob,
-            NewTicket(
-                subject="Soleil en panne",
-                category=Category.RUN,
-                body="Paiements refusés.",
-                priority=Priority.P1,
-                environment=Environment.PRODUCTION,
-            ),
-        )
+        other = _ticket(world.bob, "Soleil en panne")
     assert other.flag is None and alerts.open_alert(alerts.ticket_key(other)) is not None
 
 
 def test_a_merchant_marks_an_existing_production_ticket_urgent(client, engineers) -> None:
     world, _, _ = engineers
     with time_machine.travel(parse_instant(NIGHT), tick=True):
-        ticket = tickets.open_ticket(
-            world.literie,
-            world.alice,
-            NewTicket(
-                subject="Paiements lents",
-                category=Category.INTEGRATION,
-                body="Lent.",
-                environment=Environment.PRODUCTION,
-            ),
+        ticket = _ticket(
+            world.alice, "Paiements lents", category=Category.INTEGRATION, priority=Priority.P3
         )
         login(client, world.alice)
         page = client.get(f"/portal/tickets/{ticket.reference}").get_data(as_text=True)

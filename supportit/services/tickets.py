@@ -215,7 +215,8 @@ def _cap_urgent(ticket: Ticket, actor: User | None) -> None:
     """
     if actor is None or not actor.is_merchant or not alerts.pages_for(ticket):
         return
-    if ticket.merchant_id is not None and alerts.over_urgent_cap(ticket.merchant_id):
+    # The merchant, not merchant_id: a new ticket has no foreign keys until it is flushed.
+    if ticket.merchant is not None and alerts.over_urgent_cap(ticket.merchant.id):
         ticket.flag = TicketFlag.URGENT_CAPPED
         _log(ticket, actor, "urgent_capped")
 
