@@ -376,8 +376,9 @@ def _step_users(alert: Alert, target: str, now: datetime) -> tuple[list[User], s
 
 
 def _page_user(alert: Alert, user: User, now: datetime) -> None:
-    methods = [m for m in oncall.contact_methods(user) if _usable(m)]
-    skipped = [m for m in oncall.contact_methods(user) if not _usable(m)]
+    known = oncall.contact_methods(user)
+    methods = [m for m in known if _usable(m)]
+    skipped = [m for m in known if not _usable(m)]
     for method in skipped:
         _event(
             alert,
@@ -625,13 +626,19 @@ def ticket_key(ticket: Ticket) -> str:
     return f"ticket:{ticket.reference}"
 
 
-def pages_for(ticket: Ticket) -> bool:
-    """A merchant's RUN ticket, P1, in production: production is down, someone must know."""
+def is_urgent(
+    category: Category | None, priority: Priority | None, environment: Environment | None
+) -> bool:
+    """RUN, P1, production: production is down, someone must know (even at night)."""
     return (
-        ticket.category is Category.RUN
-        and ticket.priority is Priority.P1
-        and ticket.environment is Environment.PRODUCTION
+        category is Category.RUN
+        and priority is Priority.P1
+        and environment is Environment.PRODUCTION
     )
+
+
+def pages_for(ticket: Ticket) -> bool:
+    return is_urgent(ticket.category, ticket.priority, ticket.environment)
 
 
 def urgent_pages_today(merchant_id: int, now: datetime | None = None) -> int:

@@ -20,11 +20,11 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 import requests
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from supportit import mailer
 from supportit.db import db, utcnow
 from supportit.models import AlertEvent, Notification, NotificationChannel, NotificationStatus
+from supportit.services.outbox import Queue
 
 log = logging.getLogger(__name__)
 
@@ -38,48 +38,19 @@ class PermanentFailure(Exception):
     """The provider refused for good (a 4xx): retrying would not help."""
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        and_(
-            Notification.status == NotificationStatus.PENDING,
-            Notification.next_attempt_at <= now,
-        ),
-        and_(
-            Notification.status == NotificationStatus.SENDING,
-            Notification.claimed_at < now - CLAIM_TIMEOUT,
-        ),
-    )
+NOTIFICATIONS = Queue(
+    Notification, NotificationStatus.PENDING, NotificationStatus.SENDING, CLAIM_TIMEOUT
+)
 
 
 def due_ids(limit: int = 100) -> list[int]:
-    now = utcnow()
-    return list(
-        db.session.scalars(
-            select(Notification.id)
-            .where(_due(now))
-            .order_by(Notification.next_attempt_at, Notification.id)
-            .limit(limit)
-        )
-    )
-
-
-def _claim(notification_id: int) -> bool:
-    now = utcnow()
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id, _due(now))
-        .values(status=NotificationStatus.SENDING, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    return NOTIFICATIONS.due_ids(limit)
 
 
 def deliver_one(notification_id: int) -> bool:
-    if not _claim(notification_id):
+    if not NOTIFICATIONS.claim(notification_id):
         return False
     notification = db.session.get(Notification, notification_id)
-    db.session.refresh(notification)
     try:
         send(notification)
     except PermanentFailure as error:

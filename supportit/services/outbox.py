@@ -6,8 +6,11 @@ delivers. A row is claimed with a conditional UPDATE so two workers never send t
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
@@ -23,46 +26,61 @@ BACKOFF_MINUTES = (1, 2, 5, 15, 30, 60, 120, 240, 480, 720)
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    """Pending mail whose time has come, or mail whose sender died mid-send."""
-    return or_(
-        and_(OutboundMail.status == OutboundStatus.PENDING, OutboundMail.next_attempt_at <= now),
-        and_(
-            OutboundMail.status == OutboundStatus.SENDING,
-            OutboundMail.claimed_at < now - CLAIM_TIMEOUT,
-        ),
-    )
+@dataclass(frozen=True)
+class Queue:
+    """A table of rows to deliver: which are due, and how a worker claims one.
 
+    Outbound mail and alert notifications share it; only their timings differ.
+    """
 
-def _claim(mail_id: int) -> bool:
-    now = utcnow()
-    result = db.session.execute(
-        update(OutboundMail)
-        .where(
-            OutboundMail.id == mail_id,
-            _due(now),
+    model: Any  # a mapped class with id, status, next_attempt_at and claimed_at
+    pending: enum.Enum
+    sending: enum.Enum
+    claim_timeout: timedelta
+
+    def due(self, now: datetime) -> ColumnElement[bool]:
+        """Rows whose time has come, or rows whose worker died mid-send."""
+        model = self.model
+        return or_(
+            and_(model.status == self.pending, model.next_attempt_at <= now),
+            and_(model.status == self.sending, model.claimed_at < now - self.claim_timeout),
         )
-        .values(status=OutboundStatus.SENDING, claimed_at=now)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+
+    def due_ids(self, limit: int) -> list[int]:
+        model = self.model
+        return list(
+            db.session.scalars(
+                select(model.id)
+                .where(self.due(utcnow()))
+                .order_by(model.next_attempt_at, model.id)
+                .limit(limit)
+            )
+        )
+
+    def claim(self, row_id: int) -> bool:
+        """Take one row with a conditional UPDATE: two workers never both win it."""
+        now = utcnow()
+        result = db.session.execute(
+            update(self.model)
+            .where(self.model.id == row_id, self.due(now))
+            .values(status=self.sending, claimed_at=now)
+            # No need to update loaded objects: the commit expires them, they reload on use.
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        return result.rowcount == 1
+
+
+MAIL = Queue(OutboundMail, OutboundStatus.PENDING, OutboundStatus.SENDING, CLAIM_TIMEOUT)
 
 
 def due_ids(limit: int = 50) -> list[int]:
-    now = utcnow()
-    return list(
-        db.session.scalars(
-            select(OutboundMail.id)
-            .where(_due(now))
-            .order_by(OutboundMail.next_attempt_at, OutboundMail.id)
-            .limit(limit)
-        )
-    )
+    return MAIL.due_ids(limit)
 
 
 def deliver_one(mail_id: int) -> bool:
     """Send one mail if this worker wins its claim; returns whether it was sent."""
-    if not _claim(mail_id):
+    if not MAIL.claim(mail_id):
         return False
     mail = db.session.get(OutboundMail, mail_id)
     try:

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from supportit.db import db, utcnow
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
-from supportit.services import queue, sla, tickets
+from supportit.services import alerts, queue, sla, tickets
 from supportit.services.errors import ServiceError
 from supportit.web.access import get_attachment_for, get_ticket_for, merchant_required
 from supportit.web.files import send_attachment
@@ -87,10 +87,10 @@ def new_ticket():
 
 def _urgent_confirmed(form: NewTicketForm, off_hours: bool) -> bool:
     """Outside business hours, a production-down RUN P1 ticket must be confirmed first."""
-    urgent = (
-        form.category.data == Category.RUN.value
-        and form.priority.data == Priority.P1.value
-        and form.environment.data == Environment.PRODUCTION.value
+    urgent = alerts.is_urgent(
+        parse_enum(Category, form.category.data),
+        parse_enum(Priority, form.priority.data),
+        parse_enum(Environment, form.environment.data),
     )
     if off_hours and urgent and not form.confirm_urgent.data:
         form.confirm_urgent.errors = [
