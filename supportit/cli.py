@@ -126,14 +126,21 @@ def intake_eml(source) -> None:  # type: ignore[no-untyped-def]
 @intake_group.command("smtp")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=2525, show_default=True, type=int)
-def intake_smtp(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes filing mail in parallel (one per CPU core for heavy mail traffic).",
+)
+def intake_smtp(host: str, port: int, workers: int) -> None:
     """Run the SMTP intake server until stopped (Ctrl-C or SIGTERM)."""
     from flask import current_app
 
     from supportit.intake import smtp
 
-    click.echo(f"SMTP intake on {host}:{port}")
-    smtp.serve_forever(current_app._get_current_object(), host, port)
+    click.echo(f"SMTP intake on {host}:{port} ({workers} worker(s))")
+    smtp.serve_forever(current_app._get_current_object(), host, port, workers)
 
 
 @intake_group.command("imap")

@@ -175,3 +175,43 @@ def test_resolution_sends_one_mail_in_the_merchants_language(app, world) -> None
     resolved = db.session.scalars(select(OutboundMail).where(OutboundMail.kind == "resolved")).one()
     assert "is resolved" in resolved.body_text
     assert resolved.automatic
+
+
+def test_worker_processes_file_mail_in_parallel_and_survive_a_dead_worker(app, world) -> None:
+    """`intake smtp --workers 2`: each mail is filed once, by another process, before its 250."""
+    import os
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = intake_smtp.WorkerPool(app, 2)
+    port = free_port()
+    controller = intake_smtp.controller(app, "127.0.0.1", port, pool)
+    controller.start()
+    try:
+        mails = [_mail(f"Paiement {i} refusé", f"Code 21000005 ({i})") for i in range(8)]
+        with ThreadPoolExecutor(4) as senders:
+            list(senders.map(lambda message: _send(port, message), mails))
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(Ticket.id))) == 8
+        assert db.session.scalar(select(func.count(InboundMail.id))) == 8
+
+        # A worker killed under us (out of memory, say): the mail caught in the broken pool gets a
+        # temporary failure, so its sender keeps it and tries again; a fresh pool files it.
+        victim = next(iter(pool._executor._processes.values()))
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(10)
+        for late in (_mail("Après la panne", "Toujours refusé"), _mail("Encore", "Refusé")):
+            answers = []
+            for _attempt in range(3):
+                try:
+                    _send(port, late)
+                    answers.append(250)
+                    break
+                except smtplib.SMTPDataError as refused:
+                    answers.append(refused.smtp_code)
+            assert answers in ([451, 250], [250])
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count(Ticket.id))) == 10
+    finally:
+        controller.stop()
+        pool.shutdown()

@@ -60,9 +60,6 @@ def ingest(
 ) -> InboundMail:
     """Store, then process one message. Redelivering the same bytes returns the first record."""
     digest = hashlib.sha256(raw).hexdigest()
-    existing = db.session.scalar(select(InboundMail).where(InboundMail.sha256 == digest))
-    if existing is not None:
-        return existing
     # The raw bytes reach the disk first: whatever happens next, the mail can be processed again.
     blobs.write(current_app.config["MAIL_DIR"], raw)
     mail = parse(raw)  # pure and never raises (a property test feeds it arbitrary bytes)
@@ -82,10 +79,15 @@ def ingest(
         # Recorded as received before anything is decided. Not expired by this commit: all of
         # it was just written, and reloading it would cost a query per mail.
         commit_without_expiring()
-    except SQLAlchemyError:
-        # A header value the database refuses must not lose the mail: keep the bare record.
+    except SQLAlchemyError as error:
         db.session.rollback()
-        log.exception("inbound mail %s: headers could not be recorded", digest)
+        # The same bytes again (redelivered, or handed to two intake processes at once): the
+        # unique digest says so without a query per mail to look for them first.
+        earlier = db.session.scalar(select(InboundMail).where(InboundMail.sha256 == digest))
+        if earlier is not None:
+            return earlier
+        # A header value the database refuses must not lose the mail: keep the bare record.
+        log.error("inbound mail %s: headers could not be recorded: %s", digest, error)
         record = InboundMail(
             sha256=digest,
             size=len(raw),
