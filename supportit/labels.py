@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from supportit.models import (
     AlertStatus,
     Category,
+    ContactKind,
     Environment,
     InboundMail,
     InboundReason,
@@ -156,9 +158,10 @@ SLA_KIND_LABELS = {
 
 
 ALERT_STATUS_LABELS = {
-    AlertStatus.OPEN: _l("Open"),
-    AlertStatus.ACKNOWLEDGED: _l("Acknowledged"),
-    AlertStatus.RESOLVED: _l("Resolved"),
+    # An alert is feminine in French ("une alerte ouverte"), a ticket masculine: own contexts.
+    AlertStatus.OPEN: lazy_pgettext("alert", "Open"),
+    AlertStatus.ACKNOWLEDGED: lazy_pgettext("alert", "Acknowledged"),
+    AlertStatus.RESOLVED: lazy_pgettext("alert", "Resolved"),
 }
 
 ALERT_STATUS_BADGES = {
@@ -189,3 +192,11 @@ ROUTE_LABELS = {"team": _l("Team"), "oncall": _l("On-call engineer")}
 
 def alert_event(action: str) -> str:
     return str(ALERT_EVENT_LABELS.get(action, action))
+
+
+CONTACT_KIND_LABELS = {
+    ContactKind.SMS: _l("SMS"),
+    ContactKind.VOICE: _l("Phone call"),
+    ContactKind.MAIL: _l("Email"),
+    ContactKind.WEBHOOK: _l("Webhook"),
+}

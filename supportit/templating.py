@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +21,11 @@ def localtime(value: datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, format)
+
+
+def localdate(value: date | None, format: str = "medium") -> str:
+    """A calendar day in the reader's language ("lundi 25 décembre 2026")."""
+    return "" if value is None else format_date(value, format)
 
 
 def duration(value: timedelta) -> str:
@@ -65,6 +70,7 @@ def _staff_alerts() -> dict[str, object]:
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["safe_html"] = safe
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.globals.update(

@@ -10,7 +10,26 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "supportit" / "translations" / "fr" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
+}
+
+
+def _key(message: str | tuple[str, ...] | list[str], context: str | bytes | None) -> str:
+    """A message's identity: its singular form, with its context if it has one."""
+    text = message if isinstance(message, str) else message[0]
+    if isinstance(context, bytes):  # read_mo leaves contexts undecoded
+        context = context.decode()
+    return f"{context}\x04{text}" if context else text
+
+
+def _text(string: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (string,) if isinstance(string, str) else tuple(string)
 
 
 def _extracted() -> set[str]:
@@ -20,26 +39,28 @@ def _extracted() -> set[str]:
         ("templates/**.html", "jinja2"),
         ("templates/**.txt", "jinja2"),
     ]
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, keywords=KEYWORDS
     ):
-        found.add(message if isinstance(message, str) else message[0])
+        found.add(_key(message, context))
     return found
 
 
 def test_every_message_has_a_french_translation() -> None:
     with (CATALOG / "messages.po").open("rb") as po:
         catalog = read_po(po)
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {
+        _key(m.id, m.context) for m in catalog if m.id and all(_text(m.string)) and not m.fuzzy
+    }
     missing = sorted(_extracted() - translated)
     assert missing == [], "run `make translations` and translate: " + "; ".join(missing)
 
 
 def test_compiled_catalog_matches_the_po_file() -> None:
     with (CATALOG / "messages.po").open("rb") as po:
-        source = {m.id: m.string for m in read_po(po) if m.id}
+        source = {_key(m.id, m.context): _text(m.string) for m in read_po(po) if m.id}
     with (CATALOG / "messages.mo").open("rb") as mo:
-        compiled = {m.id: m.string for m in read_mo(mo) if m.id}
+        compiled = {_key(m.id, m.context): _text(m.string) for m in read_mo(mo) if m.id}
     assert compiled == source, "run `make translations` to compile the catalogue"
 
 

@@ -56,6 +56,10 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "alert_id": 1,
         "action": "ack",
         "token": "not-a-signed-token",
+        "day": "2027-05-07",
+        "rotation_id": 1,
+        "override_id": 1,
+        "user_id": 1,
     }
     login(client, world.alice)
     swept = 0

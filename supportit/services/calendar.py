@@ -134,6 +134,26 @@ def parse_instant(text: str) -> datetime:
     return _aware(instant).astimezone(UTC)
 
 
+def local_instant(wall: datetime, zone: ZoneInfo, *, field: str | None = None) -> datetime:
+    """A wall-clock time typed by a person, read in `zone`, as a UTC instant.
+
+    A time the DST change skips (02:30 on the last Sunday of March in Paris) is refused rather
+    than moved; a time it makes twice (02:30 in October) is the first one, as most tools do.
+    """
+    local = wall.replace(tzinfo=zone, fold=0)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        raise ServiceError(
+            _l(
+                "%(when)s does not exist in %(zone)s (the clocks go forward): choose another time.",
+                when=wall.strftime("%Y-%m-%d %H:%M"),
+                zone=str(zone),
+            ),
+            field=field,
+        )
+    return instant
+
+
 def from_config(
     config: dict[str, object], closed: frozenset[date] = frozenset()
 ) -> BusinessCalendar:
@@ -169,13 +189,26 @@ def add_closed_day(day: date, reason: str, actor: User | None) -> ClosedDay:
     return closed
 
 
-def remove_closed_day(day: date) -> bool:
+def remove_closed_day(day: date, actor: User | None = None) -> bool:
+    if actor is not None and not actor.is_admin:
+        raise ServiceError(_l("Only administrators can change the calendar."))
     closed = db.session.get(ClosedDay, day)
     if closed is None:
         return False
     db.session.delete(closed)
     db.session.commit()
     return True
+
+
+def closed_days(year: int) -> list[tuple[date, str]]:
+    """The days admins closed in `year` (not public holidays), in order."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    rows = db.session.execute(
+        select(ClosedDay.day, ClosedDay.reason)
+        .where(ClosedDay.day >= start, ClosedDay.day <= end)
+        .order_by(ClosedDay.day)
+    )
+    return [(day, reason) for day, reason in rows]
 
 
 def days_off(year: int) -> list[tuple[date, str]]:

@@ -8,9 +8,11 @@ an alert is never routed to nobody.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
@@ -18,6 +20,7 @@ from sqlalchemy import select
 
 from supportit.db import db
 from supportit.models import (
+    ContactKind,
     ContactMethod,
     OnCallMember,
     OnCallOverride,
@@ -30,6 +33,7 @@ from supportit.services.errors import ServiceError
 from supportit.services.users import active_staff, find_by_email
 
 URGENT = (Priority.P1,)  # what may wake the on-call engineer outside business hours
+DEFAULT_HANDOFF = time(9, 0)  # Monday morning: the week's engineer is at their desk
 
 
 @dataclass(frozen=True)
@@ -206,17 +210,30 @@ def route(at: datetime, priority: Priority = Priority.P1) -> Route:
 # --- configuration -----------------------------------------------------------------------
 
 
+def _require_admin(actor: User | None) -> None:
+    # No actor: an operator at the command line, who already holds the keys to the server.
+    if actor is not None and not actor.is_admin:
+        raise ServiceError(_l("Only administrators can change the on-call schedule."))
+
+
 def save_rotation(
     name: str,
     *,
     layer: int,
     members: Sequence[str],
     start_date: date,
-    handoff_time: time = time(9, 0),
+    handoff_time: time = DEFAULT_HANDOFF,
     period_days: int = 7,
     timezone: str | None = None,
+    actor: User | None = None,
+    existing: OnCallRotation | None = None,
 ) -> OnCallRotation:
-    """Create or replace a rotation; members are staff emails, in turn order."""
+    """Create or replace a rotation; members are staff emails, in turn order.
+
+    Without `existing`, the rotation of that name is replaced (or created): what a script wants.
+    With it, that rotation is edited, its name included.
+    """
+    _require_admin(actor)
     name = name.strip()
     if not name:
         raise ServiceError(_l("Give the rotation a name."), field="name")
@@ -232,10 +249,18 @@ def save_rotation(
     if not members:
         raise ServiceError(_l("A rotation needs at least one member."), field="members")
     users = [_active_agent(email, field="members") for email in members]
-    rotation = db.session.scalar(select(OnCallRotation).where(OnCallRotation.name == name))
+    if len({user.id for user in users}) != len(users):
+        raise ServiceError(_l("Someone is listed twice in the rotation."), field="members")
+    named = db.session.scalar(select(OnCallRotation).where(OnCallRotation.name == name))
+    rotation = existing or named
+    if named is not None and rotation is not named:
+        raise ServiceError(
+            _l("Another rotation is already named %(name)s.", name=name), field="name"
+        )
     if rotation is None:
         rotation = OnCallRotation(name=name)
         db.session.add(rotation)
+    rotation.name = name
     rotation.layer = layer
     rotation.timezone = zone
     rotation.start_date = start_date
@@ -246,6 +271,19 @@ def save_rotation(
     rotation.members.extend(OnCallMember(position=i, user=user) for i, user in enumerate(users))
     db.session.commit()
     return rotation
+
+
+def layers() -> list[int]:
+    """Layers an escalation step can page: those with a rotation, and always 1 and 2."""
+    used = set(db.session.scalars(select(OnCallRotation.layer).distinct()))
+    return sorted(used | {1, 2})
+
+
+def delete_rotation(rotation: OnCallRotation, actor: User | None = None) -> None:
+    """Remove a rotation with its members and overrides; the route falls back if it was the last."""
+    _require_admin(actor)
+    db.session.delete(rotation)
+    db.session.commit()
 
 
 def _active_agent(email: str, *, field: str) -> User:
@@ -271,7 +309,12 @@ def add_override(
     reason: str = "",
     actor: User | None = None,
 ) -> OnCallOverride:
-    """Someone covers the rotation from `starts_at` to `ends_at` (UTC instants)."""
+    """Someone covers the rotation from `starts_at` to `ends_at` (UTC instants).
+
+    Any agent may record one (a swap is arranged between colleagues); the schedule shows who did.
+    """
+    if actor is not None and not actor.is_staff:
+        raise ServiceError(_l("Only agents can change the on-call schedule."))
     if ends_at <= starts_at:
         raise ServiceError(_l("An override must end after it starts."), field="ends_at")
     user = _active_agent(email, field="user")
@@ -299,22 +342,84 @@ def add_override(
     return override
 
 
-def set_contact_methods(user: User, methods: Sequence[tuple[str, str]]) -> None:
-    """Replace how `user` is paged: (kind, address) pairs in the order to try them."""
-    from supportit.models import ContactKind
+def upcoming_overrides(now: datetime) -> list[OnCallOverride]:
+    """Overrides not over yet, soonest first."""
+    return list(
+        db.session.scalars(
+            select(OnCallOverride)
+            .where(OnCallOverride.ends_at > now)
+            .order_by(OnCallOverride.starts_at, OnCallOverride.id)
+        )
+    )
 
+
+def remove_override(override: OnCallOverride, actor: User | None = None) -> None:
+    if actor is not None and not actor.is_staff:
+        raise ServiceError(_l("Only agents can change the on-call schedule."))
+    db.session.delete(override)
+    db.session.commit()
+
+
+MAX_CONTACT_METHODS = 5
+# E.164: what SMS and voice providers dial. Spaces, dots and dashes are tolerated and dropped.
+_PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
+_MAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _contact_address(kind: ContactKind, address: str) -> str:
+    address = address.strip()
+    if not address:
+        raise ServiceError(_l("A contact method needs an address."), field="address")
+    if kind in (ContactKind.SMS, ContactKind.VOICE):
+        number = re.sub(r"[\s.()-]", "", address)
+        if not _PHONE.match(number):
+            raise ServiceError(
+                _l(
+                    "%(number)s is not a phone number in international form (+33612345678).",
+                    number=address,
+                ),
+                field="address",
+            )
+        return number
+    if kind is ContactKind.MAIL and not _MAIL.match(address):
+        raise ServiceError(
+            _l("%(address)s is not an email address.", address=address), field="address"
+        )
+    if kind is ContactKind.WEBHOOK and urlsplit(address).scheme not in ("https", "http"):
+        raise ServiceError(
+            _l("A webhook needs an http(s) address, not %(address)s.", address=address),
+            field="address",
+        )
+    return address[:500]
+
+
+def set_contact_methods(
+    user: User, methods: Sequence[tuple[str, str]], actor: User | None = None
+) -> None:
+    """Replace how `user` is paged: (kind, address) pairs in the order to try them.
+
+    Engineers keep their own up to date; an admin may fix anyone's.
+    """
+    if actor is not None and actor.id != user.id and not actor.is_admin:
+        raise ServiceError(_l("Only administrators can change someone else's contact methods."))
+    if not user.is_staff:
+        raise ServiceError(_l("Only agents are paged."))
+    if len(methods) > MAX_CONTACT_METHODS:
+        raise ServiceError(
+            _l("At most %(n)d contact methods.", n=MAX_CONTACT_METHODS), field="address"
+        )
     parsed = []
     for kind, address in methods:
         try:
-            parsed.append((ContactKind(kind), address.strip()))
+            known = ContactKind(kind)
         except ValueError:
             raise ServiceError(
                 _l("Unknown contact method %(kind)s.", kind=kind), field="kind"
             ) from None
+        parsed.append((known, _contact_address(known, address)))
     for existing in contact_methods(user):
         db.session.delete(existing)
+    db.session.flush()
     for position, (kind, address) in enumerate(parsed):
-        if not address:
-            raise ServiceError(_l("A contact method needs an address."), field="address")
         db.session.add(ContactMethod(user=user, kind=kind, address=address, position=position))
     db.session.commit()

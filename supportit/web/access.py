@@ -64,3 +64,18 @@ def staff_required(view: Callable[P, R]) -> Callable[P, R]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def admin_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Administration pages: agents are told they may not (403); anyone else sees nothing."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        if not current_user.is_staff:
+            abort(404)
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

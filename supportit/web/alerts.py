@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import force_locale
@@ -11,12 +12,12 @@ from flask_login import current_user
 
 from supportit.db import db, utcnow
 from supportit.i18n import LANGUAGES
-from supportit.models import Alert
-from supportit.services import alerts
+from supportit.models import Alert, OnCallOverride
+from supportit.services import alerts, calendar
 from supportit.services import oncall as oncall_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import staff_required
-from supportit.web.forms import ActionForm
+from supportit.web.forms import ActionForm, OverrideForm, report_service_error
 
 bp = Blueprint("alerts", __name__)
 
@@ -93,16 +94,63 @@ def link(token: str):
         return render_template("alerts/link.html", found=found, form=form)
 
 
-@bp.route("/queue/oncall")
+@bp.route("/queue/oncall", methods=["GET", "POST"])
 @staff_required
 def oncall():
-    """Who is on call now and over the next four weeks, and where an alert would go now."""
+    """Who is on call now and over the next four weeks, where an alert would go now, and the
+    overrides: any agent records a swap or a cover (POST)."""
     now = utcnow()
+    form = OverrideForm()
+    form.set_choices(oncall_service.rotations(), oncall_service.team())
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                rotation = oncall_service.rotation_named(form.rotation.data)
+                zone = ZoneInfo(rotation.timezone)
+                oncall_service.add_override(
+                    rotation,
+                    form.user.data,
+                    calendar.local_instant(form.starts_at.data, zone, field="starts_at"),
+                    calendar.local_instant(form.ends_at.data, zone, field="ends_at"),
+                    reason=form.reason.data or "",
+                    actor=current_user,
+                )
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Override recorded."), "success")
+                return redirect(url_for("alerts.oncall"))
+        status = 400
     return render_template(
         "alerts/oncall.html",
         now=now,
         route=oncall_service.route(now),
         current=oncall_service.schedule(now),
         ahead=oncall_service.schedule(now, weeks=4),
+        overrides=oncall_service.upcoming_overrides(now),
         contact_methods=oncall_service.contact_methods,
-    )
+        form=form,
+        remove_form=ActionForm(),
+    ), status
+
+
+@bp.route("/queue/oncall/overrides/<int:override_id>/remove", methods=["POST"])
+@staff_required
+def remove_override(override_id: int):
+    override = db.session.get(OnCallOverride, override_id)
+    if override is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        oncall_service.remove_override(override, current_user)
+        flash(_("Override removed."), "success")
+    return redirect(url_for("alerts.oncall"))
+
+
+@bp.route("/queue/oncall/contacts", methods=["GET", "POST"])
+@staff_required
+def my_contacts():
+    """How I am paged: kept up to date by the engineers themselves."""
+    from supportit.web.admin import edit_contact_methods
+
+    return edit_contact_methods(current_user, back=url_for("alerts.oncall"))

@@ -11,7 +11,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
     EmailField,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -19,9 +25,18 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+)
 
 from supportit import labels
 from supportit.db import db
@@ -154,6 +169,114 @@ class AttachMailForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+# --- administration -------------------------------------------------------------------------
+
+
+class SlaPolicyForm(FlaskForm):
+    """One (category, priority) row of the service levels; targets in business hours."""
+
+    category = HiddenField(validators=[DataRequired()])
+    priority = HiddenField(validators=[DataRequired()])
+    first_response_hours = DecimalField(
+        _l("First response (hours)"),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=0.25, max=2000)],
+    )
+    resolution_hours = DecimalField(
+        _l("Resolution (hours)"),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=0.25, max=5000)],
+    )
+    wall_clock = BooleanField(_l("Around the clock"))
+
+
+class ClosedDayForm(FlaskForm):
+    day = DateField(_l("Day"), validators=[InputRequired(message=_l("Give a date."))])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class RotationForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    layer = IntegerField(
+        _l("Layer"), default=1, validators=[InputRequired(), NumberRange(min=1, max=9)]
+    )
+    members = TextAreaField(
+        _l("Members, in turn order"), validators=[DataRequired(), Length(max=4000)]
+    )
+    start_date = DateField(_l("First hand-off"), validators=[InputRequired()])
+    handoff_time = TimeField(_l("Hand-off time"), validators=[InputRequired()])
+    period_days = IntegerField(
+        _l("Shift length (days)"), default=7, validators=[InputRequired(), NumberRange(1, 28)]
+    )
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(), Length(max=64)])
+
+    def member_emails(self) -> list[str]:
+        return [line.strip() for line in (self.members.data or "").splitlines() if line.strip()]
+
+
+class OverrideForm(FlaskForm):
+    rotation = SelectField(_l("Rotation"), choices=[], validate_choice=True)
+    user = SelectField(_l("Who covers"), choices=[], validate_choice=True)
+    starts_at = DateTimeLocalField(
+        _l("From"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    ends_at = DateTimeLocalField(_l("To"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+    def set_choices(self, rotations: list, agents: list) -> None:
+        self.rotation.choices = [SelectChoice(r.name, r.name) for r in rotations]
+        self.user.choices = [SelectChoice(a.email, f"{a.name} <{a.email}>") for a in agents]
+
+
+class ContactRow(Form):
+    kind = SelectField(_l("Type"), choices=[], validators=[Optional()])
+    address = StringField(_l("Number or address"), validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = [SelectChoice("", "—"), *_enum_choices(labels.CONTACT_KIND_LABELS)]
+
+
+class ContactMethodsForm(FlaskForm):
+    methods = FieldList(FormField(ContactRow), min_entries=4, max_entries=5)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """The filled rows, in order; a row with a type and no address is kept (and refused)."""
+        return [
+            (row.kind.data, row.address.data or "")
+            for row in self.methods
+            if row.kind.data or (row.address.data or "").strip()
+        ]
+
+
+class StepRow(Form):
+    notify = SelectField(_l("Notify"), choices=[], validators=[Optional()])
+    after_minutes = IntegerField(
+        _l("After (minutes)"), validators=[Optional(), NumberRange(0, 24 * 60)]
+    )
+
+
+class EscalationForm(FlaskForm):
+    steps = FieldList(FormField(StepRow), min_entries=6, max_entries=6)
+    repeats = IntegerField(
+        _l("Repeats when nobody acknowledges"),
+        validators=[InputRequired(), NumberRange(0, 10)],
+    )
+    team_lead = SelectField(_l("Team lead"), choices=[], validate_choice=True)
+
+    def set_choices(self, layers: list[int], agents: list) -> None:
+        targets = [SelectChoice("", "—")]
+        targets += [
+            SelectChoice(f"oncall:{layer}", _l("On call, layer %(n)d", n=layer)) for layer in layers
+        ]
+        targets.append(SelectChoice("lead", _l("Team lead")))
+        for row in self.steps:
+            row.notify.choices = targets
+        self.team_lead.choices = [SelectChoice("", _l("Nobody"))] + [
+            SelectChoice(a.email, f"{a.name} <{a.email}>") for a in agents
+        ]
 
 
 def uploads_from(field: MultipleFileField) -> list[Upload]:

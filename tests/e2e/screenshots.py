@@ -24,6 +24,12 @@ PAGES = [
     ("alerts", ("agent1@floa.example", "demo-agent"), "/queue/alerts/"),
     ("alert", ("agent1@floa.example", "demo-agent"), "/queue/alerts/1"),
     ("oncall", ("agent1@floa.example", "demo-agent"), "/queue/oncall"),
+    ("oncall-contacts", ("agent1@floa.example", "demo-agent"), "/queue/oncall/contacts"),
+    ("admin-sla", ("admin@floa.example", "demo-admin"), "/admin/sla"),
+    ("admin-calendar", ("admin@floa.example", "demo-admin"), "/admin/calendar"),
+    ("admin-oncall", ("admin@floa.example", "demo-admin"), "/admin/oncall"),
+    ("admin-rotation", ("admin@floa.example", "demo-admin"), "/admin/oncall/rotations/1"),
+    ("admin-escalation", ("admin@floa.example", "demo-admin"), "/admin/escalation"),
 ]
 MAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 

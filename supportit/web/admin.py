@@ -1,0 +1,315 @@
+"""Administration: service levels, the team's calendar, on-call rotations and escalation.
+
+Only administrators reach these pages; the services check it again, so a form posted by
+someone else is refused there too.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import TypeVar
+from zoneinfo import available_timezones
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from supportit.db import db, utcnow
+from supportit.models import Category, OnCallRotation, Priority, User
+from supportit.services import alerts, oncall, sla
+from supportit.services import calendar as calendar_service
+from supportit.services.errors import ServiceError
+from supportit.web.access import admin_required
+from supportit.web.forms import (
+    ActionForm,
+    ClosedDayForm,
+    ContactMethodsForm,
+    EscalationForm,
+    RotationForm,
+    SlaPolicyForm,
+    report_service_error,
+)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+E = TypeVar("E", bound=Enum)
+
+
+@bp.route("/")
+@admin_required
+def index():
+    return redirect(url_for("admin.sla_policies"))
+
+
+# --- service levels ----------------------------------------------------------------------
+
+
+def _member(enum_class: type[E], value: str | None) -> E | None:
+    try:
+        return enum_class(value)
+    except ValueError:  # a hidden field someone edited
+        return None
+
+
+def _hours(minutes: int) -> Decimal:
+    """Minutes as hours the way people write them: 1.5, 18 (not 1.50, nor 1.8E+1)."""
+    hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+    text = f"{hours:f}"
+    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def _minutes(hours: Decimal) -> int:
+    return int((hours * 60).to_integral_value())
+
+
+@bp.route("/sla", methods=["GET", "POST"])
+@admin_required
+def sla_policies():
+    failed: SlaPolicyForm | None = None
+    if request.method == "POST":
+        form = SlaPolicyForm()
+        category = _member(Category, form.category.data) if form.validate() else None
+        priority = _member(Priority, form.priority.data) if category else None
+        if category is None or priority is None:
+            failed = form
+        else:
+            target = sla.Target(
+                _minutes(form.first_response_hours.data),
+                _minutes(form.resolution_hours.data),
+                wall_clock=form.wall_clock.data,
+            )
+            try:
+                sla.set_policy(current_user, category, priority, target)
+            except ServiceError as error:
+                report_service_error(form, error)
+                failed = form
+            else:
+                flash(
+                    _(
+                        "Service level for %(category)s %(priority)s saved: open tickets follow "
+                        "it from now on.",
+                        category=category.value,
+                        priority=priority.value,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("admin.sla_policies"))
+    rows = []
+    for category, priority, target, custom in sla.policy_table():
+        form = SlaPolicyForm(
+            formdata=None,
+            category=category.value,
+            priority=priority.value,
+            first_response_hours=_hours(target.first_response_minutes),
+            resolution_hours=_hours(target.resolution_minutes),
+            wall_clock=target.wall_clock,
+        )
+        if (
+            failed is not None
+            and failed.category.data == category.value
+            and failed.priority.data == priority.value
+        ):
+            form = failed  # the row that was refused keeps what was typed, with the reason
+        rows.append((category, priority, custom, form))
+    status = 400 if failed is not None else 200
+    return render_template("admin/sla.html", rows=rows), status
+
+
+# --- calendar --------------------------------------------------------------------------------
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar():
+    year = request.args.get("year", type=int) or utcnow().year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    form = ClosedDayForm()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                calendar_service.add_closed_day(form.day.data, form.reason.data, current_user)
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("%(day)s is now a closed day.", day=form.day.data.isoformat()), "success")
+                return redirect(url_for("admin.calendar", year=form.day.data.year))
+        status = 400
+    team = sla.team_calendar()
+    closed = {day for day, _reason in calendar_service.closed_days(year)}
+    return render_template(
+        "admin/calendar.html",
+        year=year,
+        team=team,
+        days=calendar_service.days_off(year),
+        closed=closed,
+        form=form,
+        remove_form=ActionForm(),
+    ), status
+
+
+@bp.route("/calendar/<day>/remove", methods=["POST"])
+@admin_required
+def reopen_day(day: str):
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    if ActionForm().validate_on_submit() and calendar_service.remove_closed_day(
+        parsed, current_user
+    ):
+        flash(_("%(day)s is a working day again.", day=parsed.isoformat()), "success")
+    return redirect(url_for("admin.calendar", year=parsed.year))
+
+
+# --- on-call rotations -------------------------------------------------------------------
+
+
+def _rotation_or_404(rotation_id: int) -> OnCallRotation:
+    rotation = db.session.get(OnCallRotation, rotation_id)
+    if rotation is None:
+        abort(404)
+    return rotation
+
+
+@bp.route("/oncall")
+@admin_required
+def rotations():
+    return render_template(
+        "admin/oncall.html",
+        rotations=oncall.rotations(),
+        team=oncall.team(),
+        contact_methods=oncall.contact_methods,
+        delete_form=ActionForm(),
+    )
+
+
+@bp.route("/oncall/rotations/new", methods=["GET", "POST"])
+@bp.route("/oncall/rotations/<int:rotation_id>", methods=["GET", "POST"])
+@admin_required
+def rotation(rotation_id: int | None = None):
+    existing = _rotation_or_404(rotation_id) if rotation_id is not None else None
+    form = RotationForm(obj=existing)
+    if request.method == "GET":
+        if existing is not None:
+            form.members.data = "\n".join(m.user.email for m in existing.members)
+        else:
+            form.timezone.data = str(sla.team_calendar().zone)
+            form.start_date.data = utcnow().date()
+            form.handoff_time.data = oncall.DEFAULT_HANDOFF
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                saved = oncall.save_rotation(
+                    form.name.data,
+                    layer=form.layer.data,
+                    members=form.member_emails(),
+                    start_date=form.start_date.data,
+                    handoff_time=form.handoff_time.data,
+                    period_days=form.period_days.data,
+                    timezone=form.timezone.data.strip(),
+                    actor=current_user,
+                    existing=existing,
+                )
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Rotation %(name)s saved.", name=saved.name), "success")
+                return redirect(url_for("admin.rotations"))
+        status = 400
+    return render_template(
+        "admin/rotation.html",
+        form=form,
+        rotation=existing,
+        agents=oncall.team(),
+        zones=sorted(available_timezones()),
+    ), status
+
+
+@bp.route("/oncall/rotations/<int:rotation_id>/delete", methods=["POST"])
+@admin_required
+def delete_rotation(rotation_id: int):
+    found = _rotation_or_404(rotation_id)
+    if ActionForm().validate_on_submit():
+        name = found.name
+        oncall.delete_rotation(found, current_user)
+        flash(_("Rotation %(name)s deleted.", name=name), "success")
+    return redirect(url_for("admin.rotations"))
+
+
+@bp.route("/contacts/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def contacts(user_id: int):
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        abort(404)
+    return edit_contact_methods(user, back=url_for("admin.rotations"))
+
+
+def edit_contact_methods(user: User, *, back: str):
+    """The contact methods page, for an engineer's own or (admins) anyone's."""
+    form = ContactMethodsForm()
+    if request.method == "GET":
+        for row, method in zip(form.methods, oncall.contact_methods(user), strict=False):
+            row.kind.data = method.kind.value
+            row.address.data = method.address
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                oncall.set_contact_methods(user, form.pairs(), actor=current_user)
+            except ServiceError as error:
+                db.session.rollback()
+                flash(str(error.message), "danger")
+            else:
+                flash(_("Contact methods of %(name)s saved.", name=user.name), "success")
+                return redirect(back)
+        status = 400
+    return render_template("oncall/contacts.html", form=form, person=user, back=back), status
+
+
+# --- escalation ------------------------------------------------------------------------------
+
+
+@bp.route("/escalation", methods=["GET", "POST"])
+@admin_required
+def escalation():
+    current = alerts.policy()
+    form = EscalationForm()
+    form.set_choices(oncall.layers(), oncall.team())
+    if request.method == "GET":
+        for row, step in zip(form.steps, current.steps, strict=False):
+            row.notify.data = step["notify"]
+            row.after_minutes.data = step["after_minutes"]
+        form.repeats.data = current.repeats
+        form.team_lead.data = current.team_lead.email if current.team_lead else ""
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            steps = [
+                alerts.Step(row.notify.data, row.after_minutes.data or 0)
+                for row in form.steps
+                if row.notify.data
+            ]
+            try:
+                alerts.save_policy(
+                    current_user,
+                    steps,
+                    repeats=form.repeats.data,
+                    team_lead=form.team_lead.data or None,
+                )
+            except ServiceError as error:
+                db.session.rollback()
+                flash(str(error.message), "danger")
+            else:
+                flash(
+                    _("Escalation policy saved. Alerts already open keep the previous one."),
+                    "success",
+                )
+                return redirect(url_for("admin.escalation"))
+        status = 400
+    return render_template("admin/escalation.html", form=form, policy=current), status
