@@ -1,13 +1,15 @@
 """A real HTTP server on loopback that records what it receives: SMS, voice, chat and webhooks.
 
 Answers 200 unless told otherwise: `sink.answers` is consumed first (a 500 then a 200, say),
-so retries are exercised over real connections.
+so retries are exercised over real connections. `sink.delays` makes a path answer slowly, as
+a provider having a bad day does.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -27,12 +29,14 @@ class HttpSink:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.answers: list[int] = []
+        self.delays: dict[str, float] = {}
         self.arrived = threading.Condition()
         sink = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(sink.delays.get(self.path, 0))
                 with sink.arrived:
                     status = sink.answers.pop(0) if sink.answers else 200
                     if status < 300:

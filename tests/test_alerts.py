@@ -387,6 +387,35 @@ def test_pages_are_delivered_over_http_and_smtp_and_recorded(engineers, http_sin
         assert outbox.deliver_due() == 0  # never twice
 
 
+def test_a_slow_provider_does_not_hold_back_the_other_pages(
+    app, engineers, http_sink, smtp
+) -> None:
+    """The SMS provider takes 3 s to answer: the mail page leaves at once, not after it."""
+    import threading
+    import time
+
+    world, _, _ = engineers
+    http_sink.delays["/sms"] = 3.0
+    with time_machine.travel(parse_instant(NIGHT), tick=False):
+        alerts.raise_alert("paygate:down", "Paygate ne répond plus")
+        delivered: list[int] = []
+
+        def run() -> None:
+            with app.app_context():
+                delivered.append(notifications.deliver_due())
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        deadline = time.monotonic() + 2.0
+        while not smtp.messages and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [m["To"] for m in smtp.messages] == [world.agent.email]
+        assert http_sink.at("/sms") == []  # still waiting on the provider
+        worker.join(10)
+    assert delivered == [2]
+    assert len(http_sink.at("/sms")) == 1
+
+
 def test_webhooks_are_signed(engineers, http_sink) -> None:
     _world, _agent3, _lead = engineers
     start = parse_instant(NIGHT)

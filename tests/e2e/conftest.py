@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from supportit import create_app
 from supportit.db import db
@@ -12,8 +13,8 @@ from tests.e2e.live import chromium, serve
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    """The real application, CSRF on, with the demo data, on a loopback port."""
+def live_app(tmp_path: Path) -> Flask:
+    """The real application, CSRF on, with the demo data."""
     app = create_app(
         {
             "INSTANCE_PATH": str(tmp_path),
@@ -25,7 +26,14 @@ def live_server(tmp_path: Path) -> Iterator[str]:
     with app.app_context():
         db.create_all()
         demo.load()
-    with serve(app) as base_url:
+    return app
+
+
+@pytest.fixture
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The application served on a loopback port."""
+    with serve(live_app) as base_url:
+        live_app.config["BASE_URL"] = base_url  # links in pages and mail point at it
         yield base_url
 
 
