@@ -41,6 +41,20 @@ ADMIN_PAGES = [
 ]
 
 
+def _rotation_form(**fields: str) -> dict[str, str]:
+    """The rotation form as an admin fills it: weekly, Monday 09:00 Paris, agent1 alone."""
+    return {
+        "name": "primary",
+        "layer": "1",
+        "members": "agent1@floa.example",
+        "start_date": "2027-03-01",
+        "handoff_time": "09:00",
+        "period_days": "7",
+        "timezone": "Europe/Paris",
+        **fields,
+    }
+
+
 @pytest.fixture
 def rotation(world) -> OnCallRotation:  # type: ignore[no-untyped-def]
     return oncall.save_rotation(
@@ -157,15 +171,7 @@ def test_admin_closes_and_reopens_a_day(client, world) -> None:
 
 def test_admin_creates_renames_and_deletes_a_rotation(client, world) -> None:
     login(client, world.admin)
-    form = {
-        "name": "primary",
-        "layer": "1",
-        "members": f"{world.agent2.email}\n{world.agent.email}\n",
-        "start_date": "2027-03-01",
-        "handoff_time": "09:00",
-        "period_days": "7",
-        "timezone": "Europe/Paris",
-    }
+    form = _rotation_form(members=f"{world.agent2.email}\n{world.agent.email}\n")
     assert client.post("/admin/oncall/rotations/new", data=form).status_code == 302
     rotation = db.session.scalars(select(OnCallRotation)).one()
     assert [m.user for m in rotation.members] == [world.agent2, world.agent]
@@ -198,16 +204,7 @@ def test_admin_creates_renames_and_deletes_a_rotation(client, world) -> None:
 )
 def test_a_bad_rotation_is_refused_with_the_reason(client, world, change, message) -> None:
     login(client, world.admin)
-    form = {
-        "name": "primary",
-        "layer": "1",
-        "members": world.agent.email,
-        "start_date": "2027-03-01",
-        "handoff_time": "09:00",
-        "period_days": "7",
-        "timezone": "Europe/Paris",
-        **change,
-    }
+    form = _rotation_form(**change)
     response = client.post("/admin/oncall/rotations/new", data=form)
     assert response.status_code == 400
     assert message in _page(response)
@@ -221,15 +218,7 @@ def test_two_rotations_cannot_share_a_name(client, world, rotation) -> None:
     login(client, world.admin)
     response = client.post(
         f"/admin/oncall/rotations/{other.id}",
-        data={
-            "name": "primary",
-            "layer": "2",
-            "members": world.agent.email,
-            "start_date": "2027-03-01",
-            "handoff_time": "09:00",
-            "period_days": "7",
-            "timezone": "Europe/Paris",
-        },
+        data=_rotation_form(layer="2"),
     )
     assert response.status_code == 400
     assert "Une autre rotation s'appelle déjà primary." in _page(response)

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import multiprocessing
 import signal
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -61,7 +60,6 @@ class WorkerPool:
         # Each worker rebuilds the application from the very settings this one runs with.
         self.config = dict(app.config)
         self.workers = workers
-        self._lock = threading.Lock()
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -81,11 +79,12 @@ class WorkerPool:
             await loop.run_in_executor(executor, _ingest_in_worker, raw, mail_from, rcpt_tos)
         except BrokenProcessPool:
             # A worker was killed (out of memory, say): the pool cannot be used any more. Start a
-            # new one for the next mails; this one gets a 451 and its sender tries again.
-            with self._lock:
-                if self._executor is executor:
-                    log.error("an intake worker died; starting new workers")
-                    self._executor = self._new_executor()
+            # new one for the next mails; this one gets a 451 and its sender tries again. Only
+            # the event loop's thread runs this, so the first mail to notice replaces the pool
+            # and those already failing with it find it replaced.
+            if self._executor is executor:
+                log.error("an intake worker died; starting new workers")
+                self._executor = self._new_executor()
             raise
 
     def shutdown(self) -> None:

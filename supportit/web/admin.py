@@ -263,8 +263,7 @@ def edit_contact_methods(user: User, *, back: str):
             try:
                 oncall.set_contact_methods(user, form.pairs(), actor=current_user)
             except ServiceError as error:
-                db.session.rollback()
-                flash(str(error.message), "danger")
+                report_service_error(form, error)  # no field of its name here: shown as a message
             else:
                 flash(_("Contact methods of %(name)s saved.", name=user.name), "success")
                 return redirect(back)
