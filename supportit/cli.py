@@ -34,6 +34,7 @@ calendar_group = click.Group("calendar", help="The team's business calendar and 
 oncall_group = click.Group("oncall", help="On-call rotations, overrides and alert routing.")
 alerts_group = click.Group("alerts", help="Raise, list, acknowledge and resolve alerts.")
 monitors_group = click.Group("monitors", help="The scheduler process: SLA checks and monitors.")
+paygate_group = click.Group("paygate", help="Computop Paygate: inspect requests and answers.")
 
 
 @monitors_group.command("run")
@@ -557,7 +558,46 @@ def alerts_escalate() -> None:
     click.echo(f"{alerts.escalate_due()} étape(s) d'escalade")
 
 
+@paygate_group.command("inspect")
+@click.option("--file", "source", required=True, help="The pasted request or answer; - for stdin.")
+@click.option("--blowfish-key", envvar="PAYGATE_BLOWFISH_KEY", help="The merchant's Data key.")
+@click.option("--hmac-key", envvar="PAYGATE_HMAC_KEY", help="The merchant's HMAC key.")
+@click.option(
+    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def paygate_inspect(
+    source: str, blowfish_key: str | None, hmac_key: str | None, output: str
+) -> None:
+    """Decrypt, check and explain what a merchant sent to Paygate or received from it.
+
+    Exit status: 1 when a finding is an error, 0 otherwise, 2 when the input cannot be read.
+    Keys may come from PAYGATE_BLOWFISH_KEY and PAYGATE_HMAC_KEY, out of the shell's history.
+    """
+    import sys
+
+    from supportit.paygate.inspect import MAX_INPUT, inspect
+    from supportit.paygate.report_text import render_text
+
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_INPUT + 1)
+        else:
+            with open(source, "rb") as handle:
+                # One byte more than the limit is enough to report a paste as too large.
+                raw = handle.read(MAX_INPUT + 1)
+    except OSError as error:
+        click.echo(f"cannot read {source}: {error.strerror or error}", err=True)
+        sys.exit(2)
+    report = inspect(raw, blowfish_key=blowfish_key, hmac_key=hmac_key)
+    if output == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(report))
+    sys.exit(1 if report.has_errors else 0)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(paygate_group)
     app.cli.add_command(alerts_group)
     app.cli.add_command(monitors_group)
     app.cli.add_command(oncall_group)

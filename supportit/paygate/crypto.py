@@ -85,8 +85,15 @@ def aes_encrypt(plaintext: bytes, key: str | bytes, iv: bytes | None = None) -> 
     return f"{iv.hex().upper()}-{ciphertext.hex().upper()}", len(plaintext)
 
 
-def decrypt(data: str, key: str | bytes, length: int | None = None) -> Decrypted:
-    """Decrypt a `Data` value, Blowfish or AES (recognised by the `-` between IV and text)."""
+@dataclass(frozen=True)
+class Ciphertext:
+    algorithm: str  # "blowfish" or "aes"
+    body: bytes
+    iv: bytes | None
+
+
+def parse_data(data: str) -> Ciphertext:
+    """The shape of a `Data` value, checked without the key (hex, IV, whole blocks)."""
     data = data.strip()
     if not data:
         raise CryptoError("data_empty", "Data is empty")
@@ -96,22 +103,26 @@ def decrypt(data: str, key: str | bytes, length: int | None = None) -> Decrypted
         if len(iv) != AES_BLOCK:
             raise CryptoError("iv_length", f"the AES IV has {len(iv)} bytes instead of {AES_BLOCK}")
         body = _unhex(body_hex, "Data")
-        if not body or len(body) % AES_BLOCK:
-            raise CryptoError(
-                "block_size",
-                f"Data has {len(body)} bytes, not a multiple of {AES_BLOCK}: it was cut",
-            )
-        padded = AES.new(_aes_key(key), AES.MODE_CBC, iv).decrypt(body)
-        algorithm = "aes"
+        block, algorithm = AES_BLOCK, "aes"
     else:
+        iv = None
         body = _unhex(data, "Data")
-        if len(body) % BLOWFISH_BLOCK:
-            raise CryptoError(
-                "block_size",
-                f"Data has {len(body)} bytes, not a multiple of {BLOWFISH_BLOCK}: it was cut",
-            )
-        padded = _blowfish(key).decrypt(body)  # type: ignore[attr-defined]
-        algorithm = "blowfish"
+        block, algorithm = BLOWFISH_BLOCK, "blowfish"
+    if not body or len(body) % block:
+        raise CryptoError(
+            "block_size", f"Data has {len(body)} bytes, not a multiple of {block}: it was cut"
+        )
+    return Ciphertext(algorithm, body, iv)
+
+
+def decrypt(data: str, key: str | bytes, length: int | None = None) -> Decrypted:
+    """Decrypt a `Data` value, Blowfish or AES (recognised by the `-` between IV and text)."""
+    parsed = parse_data(data)
+    algorithm = parsed.algorithm
+    if algorithm == "aes":
+        padded = AES.new(_aes_key(key), AES.MODE_CBC, parsed.iv).decrypt(parsed.body)
+    else:
+        padded = _blowfish(key).decrypt(parsed.body)  # type: ignore[attr-defined]
     if length is None:
         plaintext = _strip_padding(padded, algorithm)
     else:
