@@ -351,5 +351,5 @@ def test_findings_read_in_french(app: Flask) -> None:
         found = {f.code: f.message.render(gettext) for f in report.findings}
         text = render_text(report, gettext)
     assert found["json_syntax"].startswith("TravelDetails n'est pas du JSON valide")
-    assert "vouliez-vous dire « category1 »" in found["schema_additionalProperties"]
+    assert "vouliez-vous dire « category3 »" in found["schema_additionalProperties"]
     assert text.startswith("Requête · 44 paramètres · 4 erreurs, 4 avertissements")
