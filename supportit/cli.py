@@ -596,6 +596,98 @@ def paygate_inspect(
     sys.exit(1 if report.has_errors else 0)
 
 
+paygate_keys_group = click.Group("keys", help="Merchants' Paygate keys, sealed at rest.")
+paygate_group.add_command(paygate_keys_group)
+
+
+@paygate_keys_group.command("set")
+@click.option("--merchant", "merchant_name", required=True, help="The merchant's name.")
+@click.option("--mid", required=True, help="The Paygate MerchantID.")
+@click.option(
+    "--environment",
+    type=click.Choice(["recette", "production"]),
+    default="production",
+    show_default=True,
+)
+@click.option("--blowfish-key", envvar="PAYGATE_BLOWFISH_KEY", help="Asked for when not given.")
+@click.option("--hmac-key", envvar="PAYGATE_HMAC_KEY", help="Asked for when not given.")
+def paygate_keys_set(
+    merchant_name: str, mid: str, environment: str, blowfish_key: str | None, hmac_key: str | None
+) -> None:
+    """Store (or replace) a MerchantID's keys; an empty answer keeps the stored key."""
+    from sqlalchemy import func, select
+
+    from supportit.models import Merchant
+    from supportit.services import paygate
+
+    merchant = db.session.scalar(
+        select(Merchant).where(func.lower(Merchant.name) == merchant_name.strip().lower())
+    )
+    if merchant is None:
+        raise click.ClickException(f"no merchant named {merchant_name!r}")
+    existing = paygate.account_for_mid(mid)
+    if blowfish_key is None:
+        blowfish_key = click.prompt("Blowfish key", default="", hide_input=True, show_default=False)
+    if hmac_key is None:
+        hmac_key = click.prompt("HMAC key", default="", hide_input=True, show_default=False)
+    account = _service_call(
+        paygate.save_account,
+        None,
+        merchant,
+        mid,
+        environment,
+        blowfish_key or None,
+        hmac_key or None,
+        existing=existing,
+    )
+    click.echo(f"{account.mid}: keys saved for {merchant.name} ({account.environment})")
+
+
+@paygate_keys_group.command("list")
+def paygate_keys_list() -> None:
+    """Every MerchantID with whether its keys are set (never the keys themselves)."""
+    from supportit.services import paygate, vault
+
+    current = vault.current_key_id()
+    for account in paygate.accounts():
+        blowfish = "set" if account.blowfish_key_sealed else "-"
+        hmac = "set" if account.hmac_key_sealed else "-"
+        sealed = "current secret" if account.key_id == current else "previous secret"
+        click.echo(
+            f"{account.mid:30} {account.merchant.name:30} {account.environment:10} "
+            f"blowfish={blowfish:3} hmac={hmac:3} {sealed}"
+        )
+
+
+@paygate_keys_group.command("rotate")
+def paygate_keys_rotate() -> None:
+    """Re-seal every key under the current secret (old ones in SUPPORTIT_SECRET_KEY_FALLBACKS)."""
+    import sys
+
+    from supportit.services import paygate
+
+    done, failed = paygate.rotate_keys()
+    click.echo(f"{done} account(s) re-sealed under the current secret")
+    for mid in failed:
+        click.echo(
+            f"{mid}: sealed under a secret not configured any more; set its keys again", err=True
+        )
+    sys.exit(1 if failed else 0)
+
+
+@paygate_keys_group.command("delete")
+@click.argument("mid")
+def paygate_keys_delete(mid: str) -> None:
+    """Forget a MerchantID and its keys."""
+    from supportit.services import paygate
+
+    account = paygate.account_for_mid(mid)
+    if account is None:
+        raise click.ClickException(f"no Paygate account {mid!r}")
+    paygate.delete_account(None, account)
+    click.echo(f"{mid}: deleted")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(paygate_group)
     app.cli.add_command(alerts_group)

@@ -115,6 +115,13 @@ def from_environment(
     return {
         "SUPPORTIT_ENV": env_choice(env, "ENV", "development", ("development", "production")),
         "SECRET_KEY": given.get("SECRET_KEY") or secret_key(env, instance_path),
+        # Earlier secrets, newest first: sessions signed and merchant keys sealed under them
+        # stay readable until `supportit paygate keys rotate` has re-sealed everything.
+        "SECRET_KEY_FALLBACKS": [
+            key.strip()
+            for key in (env_str(env, "SECRET_KEY_FALLBACKS", "") or "").split(",")
+            if key.strip()
+        ],
         "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI")
         or database_url(env, instance_path),
         "SESSION_COOKIE_SECURE": env_bool(env, "SECURE_COOKIES", False),

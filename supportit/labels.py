@@ -200,3 +200,22 @@ CONTACT_KIND_LABELS = {
     ContactKind.MAIL: _l("Email"),
     ContactKind.WEBHOOK: _l("Webhook"),
 }
+
+
+# Why a Paygate notification was refused (`PaygateNotification.reason_code`).
+NOTIFICATION_REJECT_LABELS = {
+    "unknown_mid": _l("MerchantID not registered for this merchant"),
+    "keys_unavailable": _l("keys missing or unreadable"),
+    "no_data": _l("no Data in the body"),
+    "mac_mismatch": _l("MAC does not match"),
+    "incomplete": _l("PayID, Status or Code missing"),
+    "hex_odd_length": _l("Data cut (odd hex)"),
+    "hex_invalid": _l("Data is not hexadecimal"),
+    "block_size": _l("Data cut (incomplete block)"),
+    "len_too_long": _l("Len longer than Data"),
+    "len_too_short": _l("Len too short"),
+    "len_invalid": _l("Len invalid"),
+    "data_empty": _l("Data empty"),
+    "key_length": _l("key of the wrong size"),
+    "iv_length": _l("AES IV of the wrong size"),
+}

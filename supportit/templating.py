@@ -67,6 +67,25 @@ def _staff_alerts() -> dict[str, object]:
     return {"failing_mailboxes": failing_mailboxes(), "open_alerts": unacknowledged()}
 
 
+def explain_paygate_code(code: str | None) -> str:
+    """A Paygate `Code` in words, in the reader's language ("erreur · manquant · Amount")."""
+    from flask_babel import gettext
+
+    from supportit.paygate.codes import explain_code
+
+    explanation = explain_code(code or "")
+    return explanation.describe(gettext) if explanation else ""
+
+
+def paygate_outcome(code: str | None) -> str:
+    from supportit.paygate.codes import explain_code
+
+    explanation = explain_code(code or "")
+    if explanation is None:
+        return "unknown"
+    return "failed" if explanation.failed else "pending" if explanation.pending else "ok"
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.jinja_env.filters["localtime"] = localtime
@@ -78,4 +97,6 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         current_locale=lambda: str(get_locale()),
         sla_left=sla_left,
+        explain=explain_paygate_code,
+        paygate_outcome=paygate_outcome,
     )

@@ -18,7 +18,13 @@ from supportit.models.mail import (
     OutboundMail,
     OutboundStatus,
 )
-from supportit.models.merchant import Contact, Merchant, MerchantEnvironment, MerchantIdentifier
+from supportit.models.merchant import (
+    Contact,
+    Merchant,
+    MerchantEnvironment,
+    MerchantIdentifier,
+    PaygateAccount,
+)
 from supportit.models.oncall import (
     ContactKind,
     ContactMethod,
@@ -27,6 +33,7 @@ from supportit.models.oncall import (
     OnCallRotation,
     SchedulerLease,
 )
+from supportit.models.paygate import NotificationState, PaygateNotification
 from supportit.models.sla import ClosedDay, SlaClock, SlaKind, SlaPolicy
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
@@ -69,12 +76,15 @@ __all__ = [
     "MessageSource",
     "Notification",
     "NotificationChannel",
+    "NotificationState",
     "NotificationStatus",
     "OnCallMember",
     "OnCallOverride",
     "OnCallRotation",
     "OutboundMail",
     "OutboundStatus",
+    "PaygateAccount",
+    "PaygateNotification",
     "Priority",
     "Product",
     "Role",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
@@ -37,6 +37,9 @@ class Merchant(db.Model):
     )
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="merchant", cascade="all, delete-orphan", order_by="Contact.id"
+    )
+    paygate_accounts: Mapped[list[PaygateAccount]] = relationship(
+        back_populates="merchant", cascade="all, delete-orphan", order_by="PaygateAccount.mid"
     )
 
     def __repr__(self) -> str:
@@ -78,3 +81,33 @@ class Contact(db.Model):
     role: Mapped[str | None] = mapped_column(String(80))
 
     merchant: Mapped[Merchant] = relationship(back_populates="contacts")
+
+
+class PaygateAccount(db.Model):
+    """A merchant's Computop MerchantID with its keys, sealed (AES-GCM) under the app's secret.
+
+    The keys are never read back to a page or a log: only the inspector and the notification
+    receiver open them, in memory. `key_id` names the secret that sealed them, so a rotation
+    knows which rows are still under an old secret.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchant.id", ondelete="CASCADE"))
+    mid: Mapped[str] = mapped_column(String(30), unique=True)
+    environment: Mapped[str] = mapped_column(String(16), default="production")
+    blowfish_key_sealed: Mapped[str | None] = mapped_column(Text)
+    hmac_key_sealed: Mapped[str | None] = mapped_column(Text)
+    key_id: Mapped[str | None] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    merchant: Mapped[Merchant] = relationship(back_populates="paygate_accounts")
+
+    __table_args__ = (
+        db.CheckConstraint("environment IN ('recette', 'production')", name="environment"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<PaygateAccount {self.mid!r}>"

@@ -15,10 +15,12 @@ from zoneinfo import available_timezones
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from supportit.db import db, utcnow
-from supportit.models import Category, OnCallRotation, Priority, User
-from supportit.services import alerts, oncall, sla
+from supportit.models import Category, Merchant, OnCallRotation, PaygateAccount, Priority, User
+from supportit.services import alerts, oncall, paygate, sla, vault
 from supportit.services import calendar as calendar_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import admin_required
@@ -27,6 +29,7 @@ from supportit.web.forms import (
     ClosedDayForm,
     ContactMethodsForm,
     EscalationForm,
+    PaygateAccountForm,
     RotationForm,
     SlaPolicyForm,
     report_service_error,
@@ -312,3 +315,73 @@ def escalation():
                 return redirect(url_for("admin.escalation"))
         status = 400
     return render_template("admin/escalation.html", form=form, policy=current), status
+
+
+# --- Paygate accounts ----------------------------------------------------------------------
+
+
+@bp.route("/paygate", methods=["GET", "POST"])
+@bp.route("/paygate/<int:account_id>", methods=["GET", "POST"])
+@admin_required
+def paygate_accounts(account_id: int | None = None):
+    account = None
+    if account_id is not None:
+        account = db.session.get(PaygateAccount, account_id)
+        if account is None:
+            abort(404)
+    form = PaygateAccountForm()
+    merchants = list(db.session.scalars(select(Merchant).order_by(Merchant.name)))
+    form.merchant.choices = [SelectChoice(str(m.id), m.name) for m in merchants]
+    if request.method == "GET" and account is not None:
+        form.merchant.data = str(account.merchant_id)
+        form.mid.data = account.mid
+        form.environment.data = account.environment
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                saved = paygate.save_account(
+                    current_user,
+                    db.session.get(Merchant, int(form.merchant.data)),
+                    form.mid.data,
+                    form.environment.data,
+                    form.blowfish_key.data or None,
+                    form.hmac_key.data or None,
+                    existing=account,
+                )
+            except ServiceError as error:
+                report_service_error(form, error)
+            except vault.VaultError:
+                db.session.rollback()
+                flash(
+                    _(
+                        "The stored keys cannot be opened with this instance's secret: type both "
+                        "keys again."
+                    ),
+                    "danger",
+                )
+            else:
+                flash(_("Paygate account %(mid)s saved.", mid=saved.mid), "success")
+                return redirect(url_for("admin.paygate_accounts"))
+        status = 400
+    return render_template(
+        "admin/paygate.html",
+        form=form,
+        account=account,
+        accounts=paygate.accounts(),
+        current_key_id=vault.current_key_id(),
+        delete_form=ActionForm(),
+    ), status
+
+
+@bp.route("/paygate/<int:account_id>/delete", methods=["POST"])
+@admin_required
+def delete_paygate_account(account_id: int):
+    account = db.session.get(PaygateAccount, account_id)
+    if account is None:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        mid = account.mid
+        paygate.delete_account(current_user, account)
+        flash(_("Paygate account %(mid)s deleted.", mid=mid), "success")
+    return redirect(url_for("admin.paygate_accounts"))

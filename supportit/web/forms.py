@@ -279,6 +279,36 @@ class EscalationForm(FlaskForm):
         ]
 
 
+class InspectForm(FlaskForm):
+    """What a merchant sent or received, and the keys to read it (never rendered back)."""
+
+    raw = TextAreaField(
+        _l("Request, answer or notification"),
+        validators=[DataRequired(message=_l("Paste what the merchant sent or received."))],
+    )
+    account = SelectField(_l("Merchant keys"), choices=[], validate_choice=True)
+    blowfish_key = PasswordField(_l("Blowfish or AES key"), validators=[Length(max=200)])
+    hmac_key = PasswordField(_l("HMAC key"), validators=[Length(max=300)])
+    ticket = StringField(
+        _l("Ticket to attach the result to"),
+        validators=[Optional(), Length(max=20), Regexp(r"^\s*(FLOA-?)?\d{1,9}\s*$", flags=2)],
+    )
+
+
+class PaygateAccountForm(FlaskForm):
+    merchant = SelectField(_l("Merchant"), choices=[], validate_choice=True)
+    mid = StringField(_l("Paygate MerchantID"), validators=[DataRequired(), Length(max=30)])
+    environment = SelectField(
+        _l("Environment"),
+        choices=[
+            SelectChoice("recette", _l("Recette")),
+            SelectChoice("production", _l("Production")),
+        ],
+    )
+    blowfish_key = PasswordField(_l("Blowfish or AES key"), validators=[Length(max=56)])
+    hmac_key = PasswordField(_l("HMAC key"), validators=[Length(max=256)])
+
+
 def uploads_from(field: MultipleFileField) -> list[Upload]:
     """The files of a multiple file input; an untouched input sends one nameless part."""
     return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]
