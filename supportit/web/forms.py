@@ -286,7 +286,7 @@ class InspectForm(FlaskForm):
         _l("Request, answer or notification"),
         validators=[DataRequired(message=_l("Paste what the merchant sent or received."))],
     )
-    account = SelectField(_l("Merchant keys"), choices=[], validate_choice=True)
+    account = SelectField(_l("Merchant keys"), choices=[], default="", validate_choice=True)
     blowfish_key = PasswordField(_l("Blowfish or AES key"), validators=[Length(max=200)])
     hmac_key = PasswordField(_l("HMAC key"), validators=[Length(max=300)])
     ticket = StringField(
