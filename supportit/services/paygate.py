@@ -214,7 +214,8 @@ def receive_notification(
     merchant: Merchant, body: bytes, remote_addr: str | None = None
 ) -> Receipt:
     """Store one URLNotify callback: verified and idempotent, or rejected with the reason."""
-    text = body[:BODY_LIMIT].decode("latin-1")  # Paygate posts ISO-8859-1
+    # Paygate posts ISO-8859-1. NUL cannot be stored in PostgreSQL text: it is shown as U+FFFD.
+    text = _storable(body[:BODY_LIMIT].decode("latin-1"))
     outer = Params(parse_pairs(text)[0])
     mid = (outer.get("MerchantID") or outer.get("mid") or "").strip()
     account = account_for_mid(mid) if mid else None
@@ -253,7 +254,7 @@ def receive_notification(
         )
     except crypto.CryptoError as error:
         return reject(error.code, error.message)
-    plaintext = opened.plaintext.decode("latin-1")
+    plaintext = _storable(opened.plaintext.decode("latin-1"))
     params = Params(parse_pairs(plaintext)[0])
     found = params.as_dict()
     if not crypto.mac_matches(crypto.response_mac(keys.hmac, params.lowered()), params.get("MAC")):
@@ -292,6 +293,10 @@ def receive_notification(
     existing.last_received_at = utcnow()
     db.session.commit()
     return Receipt(existing, 200)
+
+
+def _storable(text: str) -> str:
+    return text.replace("\x00", "\ufffd")
 
 
 def _existing(
