@@ -596,6 +596,81 @@ def paygate_inspect(
     sys.exit(1 if report.has_errors else 0)
 
 
+@paygate_group.command("fake")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5080, show_default=True, type=int)
+@click.option(
+    "--merchant",
+    "merchants",
+    multiple=True,
+    metavar="MID:KEY:HMAC",
+    help="An account the stand-in knows (default: the demo merchant's).",
+)
+@click.option(
+    "--fail",
+    multiple=True,
+    type=click.Choice(["floapay.aspx", "capture.aspx", "credit.aspx", "reverse.aspx"]),
+    help="Answer HTTP 500 on this endpoint.",
+)
+@click.option("--slow", multiple=True, metavar="ENDPOINT=SECONDS", help="Answer late (* = all).")
+@click.option("--bad-mac", is_flag=True, help="Sign answers with a wrong MAC.")
+@click.option("--wrong-len", is_flag=True, help="Send a Len 3 bytes short.")
+@click.option("--no-notify", is_flag=True, help="Never call URLNotify.")
+@click.option(
+    "--notify-delays",
+    default=None,
+    metavar="S,S,...",
+    help="Seconds of each URLNotify attempt after the first (default: Paygate's).",
+)
+def paygate_fake(
+    host: str,
+    port: int,
+    merchants: tuple[str, ...],
+    fail: tuple[str, ...],
+    slow: tuple[str, ...],
+    bad_mac: bool,
+    wrong_len: bool,
+    no_notify: bool,
+    notify_delays: str | None,
+) -> None:
+    """Run a local Paygate stand-in (demo and tests); faults can change at run time through
+    POST /_fake/faults."""
+    from supportit.paygate.fake import DEMO_ACCOUNT, PAYGATE_RETRIES, Account, FakePaygate, Faults
+
+    accounts = []
+    for text in merchants or (":".join(DEMO_ACCOUNT),):
+        parts = text.split(":")
+        if len(parts) != 3 or not all(parts):
+            raise click.BadParameter(f"{text!r} is not MID:KEY:HMAC", param_hint="--merchant")
+        accounts.append(Account(*parts))
+    delays_map = {}
+    for item in slow:
+        name, _, seconds = item.partition("=")
+        try:
+            delays_map[name] = float(seconds)
+        except ValueError:
+            raise click.BadParameter(
+                f"{item!r} is not ENDPOINT=SECONDS", param_hint="--slow"
+            ) from None
+    try:
+        delays = (
+            tuple(float(value) for value in notify_delays.split(","))
+            if notify_delays
+            else PAYGATE_RETRIES
+        )
+    except ValueError:
+        raise click.BadParameter(
+            "seconds separated by commas", param_hint="--notify-delays"
+        ) from None
+    faults = Faults(set(fail), delays_map, bad_mac, wrong_len, no_notify)
+    fake = FakePaygate(accounts, faults, delays)
+    click.echo(
+        f"Paygate stand-in on http://{host}:{port}/ (MerchantIDs: "
+        f"{', '.join(a.mid for a in accounts)}); faults: {faults.to_json()}"
+    )
+    fake.serve_forever(host, port)
+
+
 paygate_keys_group = click.Group("keys", help="Merchants' Paygate keys, sealed at rest.")
 paygate_group.add_command(paygate_keys_group)
 

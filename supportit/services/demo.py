@@ -381,7 +381,21 @@ def load() -> LoadResult:
         _load_ticket(result, spec, merchants, agents)
     _load_on_call(result, agents)
     _load_alerts(result, agents)
+    _load_paygate(result, merchants["Ma Literie"])
     return result
+
+
+def _load_paygate(result: LoadResult, merchant: Merchant) -> None:
+    """The demo merchant's recette keys, the same the Paygate stand-in of `make run` uses."""
+    from supportit.paygate.fake import DEMO_ACCOUNT
+    from supportit.services import paygate
+
+    mid, key, hmac_key = DEMO_ACCOUNT
+    if paygate.account_for_mid(mid) is not None:
+        result.existing += 1
+        return
+    paygate.save_account(None, merchant, mid, "recette", key, hmac_key)
+    result.created += 1
 
 
 def _load_alerts(result: LoadResult, agents: list[User]) -> None:
