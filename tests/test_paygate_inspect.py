@@ -353,3 +353,42 @@ def test_findings_read_in_french(app: Flask) -> None:
     assert found["json_syntax"].startswith("TravelDetails n'est pas du JSON valide")
     assert "vouliez-vous dire « category3 »" in found["schema_additionalProperties"]
     assert text.startswith("Requête · 44 paramètres · 4 erreurs, 4 avertissements")
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "company",
+                    "nightNumber",
+                    "travelClass",
+                    "ownTicket",
+                    "index",
+                    "travellerPassportList",
+                    "issuanceCountry",
+                    "category1",
+                    "other",
+                ]
+            ),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(
+        ["CustomerHistory", "TravelDetails", "StayDetails", "ProductDetails", "AdditionalFields"]
+    ),
+    _JSON,
+)
+def test_fast_path_and_jsonschema_agree(name: str, value) -> None:
+    from supportit.paygate.objects import _valid, validator
+
+    assert _valid(name, value) == validator(name).is_valid(value)

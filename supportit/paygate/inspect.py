@@ -38,6 +38,8 @@ SEVERITIES = (ERROR, WARNING, INFO)
 # whole would let one paste hold a web worker).
 MAX_INPUT = 256 * 1024
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BEYOND_LATIN1 = re.compile(r"[^\x00-\xff]")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-\[\]]{0,63}$")
 
 
@@ -181,7 +183,7 @@ def _read_text(run: _Inspection, raw: str | bytes) -> str | None:
     if not text.strip():
         run.add(ERROR, "", "empty", N_("Nothing was pasted"))
         return None
-    controls = sum(1 for char in text if ord(char) < 32 and char not in "\r\n\t")
+    controls = len(_CONTROL.findall(text)) if _CONTROL.search(text) else 0
     if controls:
         run.add(
             ERROR,
@@ -372,7 +374,8 @@ def _crypto_finding(run: _Inspection, exc: crypto.CryptoError) -> None:
 
 def _check_latin1(run: _Inspection, params: Params) -> None:
     for pair in params.pairs:
-        outside = next((char for char in pair.value if ord(char) > 255), None)
+        found = _BEYOND_LATIN1.search(pair.value)
+        outside = found.group() if found else None
         if outside is not None:
             run.add(
                 WARNING,
