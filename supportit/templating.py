@@ -86,12 +86,20 @@ def paygate_outcome(code: str | None) -> str:
     return "failed" if explanation.failed else "pending" if explanation.pending else "ok"
 
 
+def pretty_json(value: object) -> str:
+    """JSON as the merchant wrote it: keys in their order, accents as they are."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["safe_html"] = safe
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["pretty_json"] = pretty_json
     app.jinja_env.globals.update(
         labels=labels,
         languages=LANGUAGES,

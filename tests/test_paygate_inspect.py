@@ -95,7 +95,8 @@ def test_seed_example_as_printed_has_errors_on_its_two_broken_objects() -> None:
     product = [f for f in report.findings if f.field == "ProductDetails"]
     assert product[0].path == "$.categorie1"
     assert "did you mean “category1”" in product[0].message.render()
-    assert "TravelDetails" not in report.objects  # it did not parse
+    assert "TravelDetails" not in report.objects  # it did not parse, but its text is shown
+    assert ',travellerPassportList:[' in report.unparsed["TravelDetails"]
     assert report.objects["ProductDetails"] == {
         "categorie1": "premium",
         "categorie2": "premium",

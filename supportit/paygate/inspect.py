@@ -68,6 +68,7 @@ class Report:
     kind: str = "request"  # "request" or "response" (a response and a notification look alike)
     params: dict[str, str] = field(default_factory=dict)
     objects: dict[str, Any] = field(default_factory=dict)
+    unparsed: dict[str, str] = field(default_factory=dict)  # decoded objects that are not JSON
     findings: list[Finding] = field(default_factory=list)
     encrypted: bool = False
     decrypted: bool = False
@@ -96,6 +97,8 @@ class Report:
             "findings": [finding.to_dict(translate) for finding in self.sorted_findings()],
             "kind": self.kind,
         }
+        if self.unparsed:
+            data["unparsed"] = self.unparsed
         if self.encrypted:
             data["encryption"] = {"algorithm": self.algorithm, "decrypted": self.decrypted}
         if self.code is not None:
@@ -452,6 +455,8 @@ def _check_object(run: _Inspection, given_name: str, raw: str) -> None:
     decoded = decode_object(name, raw)
     if decoded.parsed:
         run.report.objects[name] = decoded.value
+    elif decoded.text is not None:
+        run.report.unparsed[name] = decoded.text
     for issue in decoded.issues:
         run.report.findings.append(
             Finding(

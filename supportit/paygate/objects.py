@@ -38,6 +38,7 @@ class ObjectIssue:
 class DecodedObject:
     name: str
     value: Any = _MISSING  # the decoded JSON, when it parsed
+    text: str | None = None  # the decoded text, when it is text (shown when it does not parse)
     issues: list[ObjectIssue] = field(default_factory=list)
 
     @property
@@ -108,6 +109,7 @@ def decode_object(name: str, raw: str) -> DecodedObject:
             )
         )
         return result
+    result.text = text
     try:
         result.value = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -43,4 +43,6 @@ def render_text(report: Report, translate: Translate = english, values: bool = T
             lines.append(f"  {name:{width}} = {shown}")
     for name, value in report.objects.items():
         lines += ["", f"{name}:", json.dumps(value, ensure_ascii=False, indent=2)]
+    for name, text in report.unparsed.items():
+        lines += ["", f"{name} ({translate(N_('not valid JSON'))}):", text]
     return "\n".join(lines)

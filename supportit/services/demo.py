@@ -396,6 +396,41 @@ def _load_paygate(result: LoadResult, merchant: Merchant) -> None:
         return
     paygate.save_account(None, merchant, mid, "recette", key, hmac_key)
     result.created += 1
+    _load_notifications(merchant, mid, key, hmac_key)
+
+
+def _load_notifications(merchant: Merchant, mid: str, key: str, hmac_key: str) -> None:
+    """Notifications as Paygate posts them, for the transactions two demo tickets name."""
+    from urllib.parse import urlencode
+
+    from supportit.paygate import build
+    from supportit.services import paygate
+
+    received = [
+        ("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "CMD-2026-11873", "TX-88110", "OK", "00000000"),
+        ("0f4c3a2b9d8e7f6a5b4c3d2e1f0a9b8c", "CMD-2026-11907", "TX-88412", "FAILED", "21000005"),
+        ("0f4c3a2b9d8e7f6a5b4c3d2e1f0a9b8c", "CMD-2026-11907", "TX-88412", "FAILED", "21000005"),
+        ("9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b", "CMD-2026-11911", "TX-88420", "PENDING", "60000000"),
+    ]
+    for pay_id, ref_nr, trans_id, status, code in received:
+        params = {
+            "mid": mid,
+            "PayID": pay_id,
+            "TransID": trans_id,
+            "RefNr": ref_nr,
+            "Status": status,
+            "Code": code,
+            "Description": status.lower(),
+        }
+        body = urlencode(build.envelope(build.sign_response(params, hmac_key), key, mid))
+        paygate.receive_notification(merchant, body.encode("latin-1"), "127.0.0.1")
+    # And one whose MAC was computed with another key, as after a key change on one side.
+    forged = build.sign_response(
+        {"mid": mid, "PayID": "f" * 32, "TransID": "TX-88433", "Status": "OK", "Code": "00000000"},
+        "an-old-hmac-key",
+    )
+    body = urlencode(build.envelope(forged, key, mid))
+    paygate.receive_notification(merchant, body.encode("latin-1"), "127.0.0.1")
 
 
 def _load_alerts(result: LoadResult, agents: list[User]) -> None:

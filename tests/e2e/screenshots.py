@@ -30,7 +30,32 @@ PAGES = [
     ("admin-oncall", ("admin@floa.example", "demo-admin"), "/admin/oncall"),
     ("admin-rotation", ("admin@floa.example", "demo-admin"), "/admin/oncall/rotations/1"),
     ("admin-escalation", ("admin@floa.example", "demo-admin"), "/admin/escalation"),
+    ("admin-paygate", ("admin@floa.example", "demo-admin"), "/admin/paygate"),
+    ("paygate-inspect", ("agent1@floa.example", "demo-agent"), "/queue/paygate/inspect"),
+    (
+        "paygate-notifications",
+        ("agent1@floa.example", "demo-agent"),
+        "/queue/paygate/notifications",
+    ),
+    (
+        "queue-ticket-transactions",
+        ("agent1@floa.example", "demo-agent"),
+        "/queue/tickets/FLOA-000002",
+    ),
 ]
+SEED_REQUEST = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"
+)
+
+
+def _after_load(name: str, page) -> None:  # type: ignore[no-untyped-def]
+    """Pages that show something only once used: the inspector with seed 001's example."""
+    if name == "paygate-inspect":
+        page.get_by_test_id("paste").fill(SEED_REQUEST.read_text())
+        page.locator("button[name=inspect]").click()
+        page.wait_for_load_state()
+
+
 MAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
 
 
@@ -64,6 +89,7 @@ def main(out_dir: str) -> None:
                     if lang == "en":  # the demo users prefer French: switch as a person would
                         page.get_by_role("button", name="EN", exact=True).click()
                         page.wait_for_load_state()
+                    _after_load(name, page)
                     page.screenshot(path=str(out / f"{name}.{lang}.png"), full_page=True)
                     context.close()
     print(f"screenshots written to {out}")
