@@ -96,7 +96,7 @@ def test_seed_example_as_printed_has_errors_on_its_two_broken_objects() -> None:
     assert product[0].path == "$.categorie1"
     assert "did you mean “category1”" in product[0].message.render()
     assert "TravelDetails" not in report.objects  # it did not parse, but its text is shown
-    assert ',travellerPassportList:[' in report.unparsed["TravelDetails"]
+    assert ",travellerPassportList:[" in report.unparsed["TravelDetails"]
     assert report.objects["ProductDetails"] == {
         "categorie1": "premium",
         "categorie2": "premium",
