@@ -18,6 +18,15 @@ def test_generated_secret_key_is_kept_between_starts(tmp_path: Path) -> None:
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_earlier_secrets_are_kept_as_fallbacks(tmp_path: Path) -> None:
+    env = {"SUPPORTIT_SECRET_KEY_FALLBACKS": " older-secret-one , older-secret-two ,"}
+    assert from_environment(tmp_path, env)["SECRET_KEY_FALLBACKS"] == [
+        "older-secret-one",
+        "older-secret-two",
+    ]
+    assert from_environment(tmp_path, {})["SECRET_KEY_FALLBACKS"] == []
+
+
 def test_plain_postgresql_url_is_bound_to_psycopg3(tmp_path: Path) -> None:
     env = {"SUPPORTIT_DATABASE_URL": "postgresql://u@db.example:5432/supportit"}
     assert from_environment(tmp_path, env)["SQLALCHEMY_DATABASE_URI"] == (
