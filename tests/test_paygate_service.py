@@ -253,3 +253,11 @@ def test_inspector_page_uses_stored_keys_and_attaches_a_note(app, client, world,
 def test_inspector_is_for_staff_only(client, world) -> None:
     login(client, world.alice)
     assert client.get("/queue/paygate/inspect").status_code == 404
+
+
+def test_a_huge_paste_gets_a_finding_and_is_not_echoed(client, world) -> None:
+    login(client, world.agent)
+    page = client.post("/queue/paygate/inspect", data={"raw": "A=" + "x" * 5_000_000})
+    text = html.unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and "Collez seulement la requête" in text
+    assert len(text) < 100_000

@@ -71,6 +71,8 @@ def inspect():
             blowfish_key=form.blowfish_key.data or None,
             hmac_key=form.hmac_key.data or None,
         )
+        if any(finding.code == "too_large" for finding in report.findings):
+            form.raw.data = ""  # a 5 MB paste is not sent back to the browser
         if "attach" in request.form:
             ticket = _ticket(form.ticket.data)
             if ticket is None:
