@@ -1,4 +1,65 @@
-"""The scheduler process's monitors: one module per monitor, all jobs declared in one list.
+"""The scheduler process's work, declared in one place.
 
-Filled by the run-supervision issue; the package exists so the layout matches the design.
+`JOBS` lists every periodic job `supportit monitors run` schedules; `CHECKS` maps each monitor
+kind to the module function that runs one check at a given time and returns its result. The
+monitors themselves are rows (admins add them in the UI or with `supportit monitors add`), run
+by the `monitors-due` job when they are due.
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitors import doclinks, http, notifications, synthetic
+from monitors.base import CheckResult, MonitorSpec
+
+CHECKS: dict[str, Callable[[MonitorSpec, datetime], CheckResult]] = {
+    "http": http.check,
+    "synthetic": synthetic.check,
+    "notification": notifications.deadline,
+    "silence": notifications.silence,
+    "doclinks": doclinks.check,
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    seconds: float
+    run: Callable[[], object]
+
+
+def _sla_check() -> object:
+    from supportit.services import sla
+
+    return sla.check()
+
+
+def _escalate() -> object:
+    from supportit.services import alerts
+
+    return alerts.escalate_due()
+
+
+def _monitors_due() -> object:
+    from supportit.services import monitoring
+
+    return monitoring.run_due()
+
+
+def _retention() -> object:
+    from supportit.services import monitoring
+
+    return monitoring.apply_retention()
+
+
+# Escalation every 15 s: a step is due at most 15 s late, which no engineer notices. Monitors
+# are looked at every second, so a check starts within a second of being due.
+JOBS = [
+    Job("sla-check", 60, _sla_check),
+    Job("alerts-escalate", 15, _escalate),
+    Job("monitors-due", 1, _monitors_due),
+    Job("monitors-retention", 3600, _retention),
+]

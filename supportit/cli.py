@@ -53,6 +53,165 @@ def monitors_run(once: bool) -> None:
     scheduler.serve_forever(app)
 
 
+def _settings(pairs: tuple[str, ...]) -> dict[str, object]:
+    """`key=value` pairs; a value that reads as JSON (5, true, [200, 301]) is taken as such."""
+    settings: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--set")
+        try:
+            settings[key.strip()] = json.loads(value)
+        except ValueError:
+            settings[key.strip()] = value
+    return settings
+
+
+def _monitor(name_or_id: str):  # type: ignore[no-untyped-def]
+    from supportit.services import monitoring
+
+    monitor = monitoring.find(name_or_id)
+    if monitor is None:
+        raise click.ClickException(f"no monitor {name_or_id!r}")
+    return monitor
+
+
+def _monitor_json(monitor) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    return {
+        "id": monitor.id,
+        "name": monitor.name,
+        "kind": monitor.kind.value,
+        "service": monitor.service,
+        "target": monitor.target,
+        "interval_seconds": monitor.interval_seconds,
+        "paused": monitor.paused,
+        "state": monitor.state.value if monitor.state else None,
+        "last_checked_at": monitor.last_checked_at.isoformat() if monitor.last_checked_at else None,
+        "settings": monitor.settings,
+    }
+
+
+@monitors_group.command("add")
+@click.option("--name", required=True)
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["http", "synthetic", "notification", "silence", "doclinks"]),
+)
+@click.option(
+    "--service",
+    required=True,
+    type=click.Choice(
+        ["payment", "capture", "credit", "reverse", "notifications", "documentation"]
+    ),
+)
+@click.option("--target", default="", help="URL (http, doclinks) or Paygate base URL (synthetic).")
+@click.option("--interval", "interval_seconds", default=60, show_default=True, type=int)
+@click.option(
+    "--failures",
+    "failures_to_open",
+    default=3,
+    show_default=True,
+    type=int,
+    help="Consecutive failures that open an incident.",
+)
+@click.option(
+    "--successes",
+    "successes_to_close",
+    default=2,
+    show_default=True,
+    type=int,
+    help="Consecutive successes that resolve it.",
+)
+@click.option(
+    "--ratio",
+    "failure_ratio",
+    default=0.0,
+    type=float,
+    help="Also open when this share of the window failed (0 = off).",
+)
+@click.option("--window", default=10, type=int, show_default=True)
+@click.option("--merchant", "merchant_name", default=None, help="For silence monitors.")
+@click.option(
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="timeout, retries, expected_text, expected_status, latency_warn_ms, "
+    "cert_warn_days, mid, endpoint, deadline_seconds, source_monitor_id, priority...",
+)
+@click.option("--paused", is_flag=True)
+def monitors_add(merchant_name: str | None, settings: tuple[str, ...], **fields) -> None:  # type: ignore[no-untyped-def]
+    """Add a monitor (or replace the one with this name); the scheduler picks it up."""
+    from sqlalchemy import func, select
+
+    from supportit.models import Merchant
+    from supportit.services import monitoring
+
+    merchant_id = None
+    if merchant_name:
+        merchant = db.session.scalar(
+            select(Merchant).where(func.lower(Merchant.name) == merchant_name.strip().lower())
+        )
+        if merchant is None:
+            raise click.ClickException(f"no merchant named {merchant_name!r}")
+        merchant_id = merchant.id
+    existing = monitoring.find(fields["name"])
+    data = monitoring.MonitorInput(merchant_id=merchant_id, settings=_settings(settings), **fields)
+    monitor = _service_call(monitoring.save_monitor, None, data, existing)
+    click.echo(json.dumps(_monitor_json(monitor), ensure_ascii=False))
+
+
+@monitors_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def monitors_list(as_json: bool) -> None:
+    """Every monitor with its state."""
+    from supportit.services import monitoring
+
+    found = monitoring.all_monitors()
+    if as_json:
+        click.echo(json.dumps([_monitor_json(m) for m in found], ensure_ascii=False, indent=2))
+        return
+    for m in found:
+        state = "paused" if m.paused else (m.state.value if m.state else "unknown")
+        click.echo(f"{m.id:4} {state:9} {m.kind.value:12} {m.interval_seconds:5}s  {m.name}")
+
+
+@monitors_group.command("pause")
+@click.argument("monitor")
+@click.option("--resume", is_flag=True, help="Resume a paused monitor instead.")
+def monitors_pause(monitor: str, resume: bool) -> None:
+    """Pause a monitor (no checks, no incident) or, with --resume, start it again."""
+    from supportit.services import monitoring
+
+    found = _monitor(monitor)
+    _service_call(monitoring.set_paused, None, found, not resume)
+    click.echo(f"{found.name}: {'resumed' if resume else 'paused'}")
+
+
+@monitors_group.command("delete")
+@click.argument("monitor")
+def monitors_delete(monitor: str) -> None:
+    """Delete a monitor and its history (its open alert is resolved)."""
+    from supportit.services import monitoring
+
+    found = _monitor(monitor)
+    name = found.name
+    _service_call(monitoring.delete_monitor, None, found)
+    click.echo(f"{name}: deleted")
+
+
+@monitors_group.command("check")
+@click.argument("monitor")
+def monitors_check(monitor: str) -> None:
+    """Run one check now and record it, as the scheduler would."""
+    from supportit.services import monitoring
+
+    result = monitoring.check_now(_monitor(monitor))
+    latency = f" {result.latency_ms:.0f} ms" if result.latency_ms is not None else ""
+    click.echo(f"{result.status.value}{latency}: {result.detail}")
+
+
 class InstantType(click.ParamType):
     """An ISO 8601 instant with an offset; one without is refused, never guessed."""
 

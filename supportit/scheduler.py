@@ -1,55 +1,43 @@
-"""The scheduler process (`supportit monitors run`): periodic jobs under a database lease.
+"""The scheduler process (`supportit monitors run`): the periodic jobs of `monitors.JOBS`.
 
-Several scheduler processes may run for safety; only the one holding the lease runs the jobs,
-so no warning, probe or page fires twice. The lease is a row renewed by a conditional UPDATE,
-which works the same on SQLite and PostgreSQL; a holder that dies loses it when it expires.
-Jobs compute everything from stored state and the clock: a restart loses nothing.
+Several scheduler processes may run for failover; only the leader runs jobs, so no warning,
+probe or page fires twice. On PostgreSQL the leader holds a session advisory lock on a
+connection of its own: if the process dies, the server drops the lock with the connection and a
+standby takes over at its next attempt (every 5 s). On SQLite the leader renews a lease row
+(conditional UPDATE) that expires 20 s after its last renewal. Jobs compute everything from
+stored state and the clock: a restart loses nothing. SIGTERM stops the scheduler cleanly:
+running checks finish and record their results, queued ones are dropped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+import time
 from datetime import timedelta
+from types import FrameType
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, or_, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from monitors import JOBS, Job
 from supportit.db import db, utcnow
 from supportit.models import SchedulerLease
+
+__all__ = ["JOBS", "LEASE_TTL", "Job", "Leadership", "acquire", "run_due_jobs", "serve_forever"]
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
-LEASE_TTL = timedelta(seconds=90)
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    seconds: int
-    run: Callable[[], object]
-
-
-def _sla_check() -> object:
-    from supportit.services import sla
-
-    return sla.check()
-
-
-def _escalate() -> object:
-    from supportit.services import alerts
-
-    return alerts.escalate_due()
-
-
-# Escalation every 15 s: a step is due at most 15 s late, which no engineer notices.
-JOBS = [Job("sla-check", 60, _sla_check), Job("alerts-escalate", 15, _escalate)]
+LEASE_TTL = timedelta(seconds=20)
+RETRY_SECONDS = 5.0  # how often a standby tries to become the leader
+ADVISORY_KEY = 0x5375_7070  # "Supp": one lock id for SupportIT's scheduler
 
 
 def holder_id() -> str:
@@ -57,7 +45,7 @@ def holder_id() -> str:
 
 
 def acquire(holder: str, name: str = LEASE_NAME, ttl: timedelta = LEASE_TTL) -> bool:
-    """Take or renew the lease; True while `holder` has it."""
+    """Take or renew the lease row; True while `holder` has it."""
     now = utcnow()
     taken = db.session.execute(
         update(SchedulerLease)
@@ -80,12 +68,75 @@ def acquire(holder: str, name: str = LEASE_NAME, ttl: timedelta = LEASE_TTL) -> 
     return False
 
 
-def run_due_jobs(app: Flask, holder: str, jobs: list[Job] = JOBS) -> list[str]:
-    """One pass: run every job if this process holds the lease. Returns the jobs run."""
+class Leadership:
+    """Whether this process is the leader, checked at most every `RETRY_SECONDS`."""
+
+    def __init__(self, app: Flask, holder: str) -> None:
+        self.app = app
+        self.holder = holder
+        self.postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+        self._connection: Connection | None = None
+        self._leader = False
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def is_leader(self) -> bool:
+        with self._lock:
+            if time.monotonic() - self._checked >= RETRY_SECONDS or not self._checked:
+                was = self._leader
+                self._leader = self._try()
+                self._checked = time.monotonic()
+                if self._leader != was:
+                    log.info(
+                        "scheduler %s %s",
+                        self.holder,
+                        "is now the leader" if self._leader else "is a standby",
+                    )
+            return self._leader
+
+    def _try(self) -> bool:
+        with self.app.app_context():
+            if not self.postgres:
+                try:
+                    return acquire(self.holder)
+                finally:
+                    db.session.remove()
+            try:
+                if self._connection is None:
+                    connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                    got = connection.execute(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
+                    ).scalar()
+                    if not got:
+                        connection.close()
+                        return False
+                    self._connection = connection
+                    return True
+                self._connection.execute(text("SELECT 1"))  # still connected, so still locked
+                return True
+            except DBAPIError:
+                log.warning("scheduler %s lost its database connection", self.holder)
+                self.release()
+                return False
+
+    def release(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(DBAPIError):  # already gone: nothing to release
+                self._connection.close()
+            self._connection = None
+        self._leader = False
+
+
+def run_due_jobs(
+    app: Flask, holder: str, jobs: list[Job] = JOBS, leadership: Leadership | None = None
+) -> list[str]:
+    """One pass: run the jobs if this process is the leader. Returns the jobs run."""
+    if leadership is not None and not leadership.is_leader():
+        return []
     ran = []
     with app.app_context():
         try:
-            if not acquire(holder):
+            if leadership is None and not acquire(holder):
                 return ran
             for job in jobs:
                 try:
@@ -99,17 +150,44 @@ def run_due_jobs(app: Flask, holder: str, jobs: list[Job] = JOBS) -> list[str]:
     return ran
 
 
-def serve_forever(app: Flask) -> None:
+def serve_forever(app: Flask, stop: threading.Event | None = None) -> None:
+    """Run until SIGTERM or SIGINT (or `stop` is set), then stop cleanly."""
+    from supportit.services import monitoring
+
     holder = holder_id()
-    scheduler = BlockingScheduler(timezone="UTC")
+    leadership = Leadership(app, holder)
+    stop = stop or threading.Event()
+    scheduler = BackgroundScheduler(timezone="UTC")
     for job in JOBS:
 
         def tick(job: Job = job) -> None:
-            run_due_jobs(app, holder, [job])
+            if not stop.is_set():
+                run_due_jobs(app, holder, [job], leadership)
 
         # coalesce + max_instances=1: a slow run is never stacked, missed runs collapse to one.
         scheduler.add_job(
-            tick, "interval", seconds=job.seconds, id=job.name, coalesce=True, max_instances=1
+            tick,
+            "interval",
+            seconds=job.seconds,
+            id=job.name,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(job.seconds)),
         )
-    log.info("scheduler %s started with %d job(s)", holder, len(JOBS))
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("scheduler %s: signal %d, stopping", holder, signum)
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
     scheduler.start()
+    log.info("scheduler %s started with %d job(s)", holder, len(JOBS))
+    leadership.is_leader()
+    while not stop.wait(RETRY_SECONDS):
+        leadership.is_leader()  # a standby keeps trying even when no job is due
+    scheduler.shutdown(wait=True)  # the running job ticks end
+    monitoring.shutdown(wait=True)  # the checks in progress record their results
+    leadership.release()
+    log.info("scheduler %s stopped", holder)
