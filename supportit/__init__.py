@@ -69,7 +69,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from supportit.web import admin, alerts, auth, mailroom, paygate, portal, queue
+    from supportit.web import admin, alerts, auth, mailroom, paygate, portal, queue, supervision
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
@@ -78,3 +78,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(paygate.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(supervision.bp)

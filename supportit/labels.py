@@ -14,6 +14,7 @@ from supportit.models import (
     InboundMail,
     InboundReason,
     MerchantEnvironment,
+    MonitorKind,
     Priority,
     Product,
     SlaKind,
@@ -219,3 +220,21 @@ NOTIFICATION_REJECT_LABELS = {
     "key_length": _l("key of the wrong size"),
     "iv_length": _l("AES IV of the wrong size"),
 }
+
+MONITOR_KIND_LABELS = {
+    MonitorKind.HTTP: _l("HTTP probe"),
+    MonitorKind.SYNTHETIC: _l("synthetic transaction"),
+    MonitorKind.NOTIFICATION: _l("notification deadline"),
+    MonitorKind.SILENCE: _l("merchant silence"),
+    MonitorKind.DOCLINKS: _l("documentation links"),
+}
+
+WEEKDAY_LABELS = [
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+]

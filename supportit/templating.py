@@ -57,6 +57,15 @@ def sla_left(ticket: Ticket) -> tuple[str, str] | None:
     return duration(left), css
 
 
+def _incidents_for_merchants() -> dict[str, object]:
+    """Merchants see the incidents in progress on FLOA Pay's services on every portal page."""
+    if not (current_user and current_user.is_authenticated and current_user.is_merchant):
+        return {}
+    from supportit.services.monitoring import SERVICES, public_open_incidents
+
+    return {"service_incidents": public_open_incidents(), "service_labels": SERVICES}
+
+
 def _staff_alerts() -> dict[str, object]:
     """What every agent page shows: alerts nobody acknowledged, mailboxes failing to fetch."""
     if not (current_user and current_user.is_authenticated and current_user.is_staff):
@@ -95,6 +104,7 @@ def pretty_json(value: object) -> str:
 
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
+    app.context_processor(_incidents_for_merchants)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["safe_html"] = safe

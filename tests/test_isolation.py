@@ -61,6 +61,10 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "override_id": 1,
         "user_id": 1,
         "account_id": 1,
+        "monitor_id": 1,
+        "incident_id": 1,
+        "window_id": 1,
+        "change": "pause",
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)
@@ -87,7 +91,8 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts."))
         # Paygate's own callback is public (its MAC authenticates it); the rest is staff only.
         takes_ticket = takes_ticket or (
-            endpoint.startswith("paygate.") and endpoint != "paygate.notify"
+            endpoint.startswith(("paygate.", "supervision."))
+            and endpoint not in ("paygate.notify", "supervision.status")
         )
         if takes_ticket:
             assert response.status_code == 404, (method, url, response.status_code)

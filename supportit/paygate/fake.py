@@ -37,6 +37,7 @@ PAYGATE_RETRIES = (0, 60, 480, 1620, 3600, 7200, 12600, 20520, 30600)
 # The demo merchant both the stand-in and `supportit demo load` know, so that notifications
 # sent by `make run`'s stand-in are accepted by its SupportIT. Invented keys, demo only.
 DEMO_ACCOUNT = ("maliterie_recette", "demo-blowfish-key", "demo-hmac-key-not-secret")
+DEMO_URL = "http://127.0.0.1:5080"  # where `make run` starts it (Procfile.dev)
 
 _NUMBERS = {name.lower(): number for number, name in PARAMETERS.items()}
 # Our findings, as Paygate's checks (in the alignment of DESIGN's 21000005).

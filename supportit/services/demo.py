@@ -382,7 +382,154 @@ def load() -> LoadResult:
     _load_on_call(result, agents)
     _load_alerts(result, agents)
     _load_paygate(result, merchants["Ma Literie"])
+    _load_monitors(result, merchants["Ma Literie"])
     return result
+
+
+def _load_monitors(result: LoadResult, merchant: Merchant) -> None:
+    """Monitors of the Paygate stand-in `make run` starts, with a history to look at."""
+    from supportit.models import Monitor
+    from supportit.paygate.fake import DEMO_ACCOUNT, DEMO_URL
+    from supportit.services import monitoring
+
+    if db.session.scalar(select(Monitor.id).limit(1)) is not None:
+        result.existing += 1
+        return
+    made = []
+    for service, endpoint in [
+        ("payment", "floapay.aspx"),
+        ("capture", "capture.aspx"),
+        ("credit", "credit.aspx"),
+        ("reverse", "reverse.aspx"),
+    ]:
+        made.append(
+            monitoring.save_monitor(
+                None,
+                monitoring.MonitorInput(
+                    name=f"Paygate {endpoint}",
+                    kind="http",
+                    service=service,
+                    target=f"{DEMO_URL}/{endpoint}",
+                    settings={"expected_text": "Paygate", "timeout": 5, "latency_warn_ms": 1500},
+                ),
+            )
+        )
+    synthetic = monitoring.save_monitor(
+        None,
+        monitoring.MonitorInput(
+            name="Capture de test (recette)",
+            kind="synthetic",
+            service="capture",
+            target=DEMO_URL,
+            settings={"mid": DEMO_ACCOUNT[0], "amount": 100},
+        ),
+    )
+    made.append(synthetic)
+    made.append(
+        monitoring.save_monitor(
+            None,
+            monitoring.MonitorInput(
+                name="URLNotify de la capture de test",
+                kind="notification",
+                service="notifications",
+                settings={"source_monitor_id": synthetic.id, "deadline_seconds": 30},
+            ),
+        )
+    )
+    monitoring.save_monitor(
+        None,
+        monitoring.MonitorInput(
+            name="Silence des notifications Ma Literie",
+            kind="silence",
+            service="notifications",
+            merchant_id=merchant.id,
+            interval_seconds=300,
+        ),
+    )
+    # It needs the internet: paused in the demo, as the README says.
+    monitoring.save_monitor(
+        None,
+        monitoring.MonitorInput(
+            name="Liens floapay.readme.io",
+            kind="doclinks",
+            service="documentation",
+            interval_seconds=86400,
+            paused=True,
+        ),
+    )
+    _demo_history(made)
+    result.created += 1
+
+
+def _demo_history(monitors: list) -> None:  # type: ignore[type-arg]
+    """Ninety days of hourly aggregates and a day of checks, with two short past incidents."""
+    import random
+    from datetime import timedelta
+
+    from supportit.db import utcnow
+    from supportit.models import (
+        CheckStatus,
+        Incident,
+        IncidentEvent,
+        IncidentStatus,
+        MonitorHourly,
+        MonitorResult,
+    )
+
+    rng = random.Random(5)
+    now = utcnow().replace(second=0, microsecond=0)
+    this_hour = now.replace(minute=0)
+    # The capture endpoint answered 500 for 40 minutes 12 days ago; payment was slow 3 days ago.
+    outages = {
+        monitors[1].id: (this_hour - timedelta(days=12, hours=5), 40),
+        monitors[0].id: (this_hour - timedelta(days=3, hours=2), 25),
+    }
+    rows: list[object] = []
+    for monitor in monitors:
+        for hours_back in range(90 * 24, 24, -1):
+            hour = this_hour - timedelta(hours=hours_back)
+            failures = 0
+            outage = outages.get(monitor.id)
+            if outage and outage[0] == hour:
+                failures = outage[1]
+            rows.append(
+                MonitorHourly(
+                    monitor_id=monitor.id,
+                    hour=hour,
+                    checks=60,
+                    failures=failures,
+                    latency_p50_ms=rng.uniform(70, 110),
+                    latency_p95_ms=rng.uniform(150, 260),
+                )
+            )
+        for minutes_back in range(24 * 60, 0, -5):
+            rows.append(
+                MonitorResult(
+                    monitor_id=monitor.id,
+                    checked_at=now - timedelta(minutes=minutes_back),
+                    status=CheckStatus.UP,
+                    latency_ms=rng.uniform(60, 180),
+                    detail="HTTP 200",
+                )
+            )
+    for monitor_id, (start, minutes) in outages.items():
+        end = start + timedelta(minutes=minutes)
+        rows.append(
+            Incident(
+                monitor_id=monitor_id,
+                title=next(m.name for m in monitors if m.id == monitor_id),
+                status=IncidentStatus.RESOLVED,
+                worst=CheckStatus.DOWN,
+                opened_at=start,
+                resolved_at=end,
+                events=[
+                    IncidentEvent(kind="opened", at=start, detail="HTTP 500, expected 200"),
+                    IncidentEvent(kind="resolved", at=end, detail="HTTP 200 in 84 ms"),
+                ],
+            )
+        )
+    db.session.add_all(rows)
+    db.session.commit()
 
 
 def _load_paygate(result: LoadResult, merchant: Merchant) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_all
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from statistics import quantiles
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -456,30 +456,41 @@ class Stats:
     p95_ms: float | None
 
 
-def uptime(monitor_id: int, since: datetime, now: datetime) -> float | None:
-    """Share of checks not down (maintenance excluded): raw results, then hourly aggregates."""
-    raw_start = max(since, now - RAW_RETENTION)
-    checks, failures = db.session.execute(
-        select(
-            func.count(MonitorResult.id),
-            func.count(MonitorResult.id).filter(MonitorResult.status == CheckStatus.DOWN),
-        ).where(
-            MonitorResult.monitor_id == monitor_id,
-            MonitorResult.checked_at >= raw_start,
-            MonitorResult.in_maintenance.is_(False),
-        )
-    ).one()
+def uptime(monitor_id: int, since: datetime, until: datetime) -> float | None:
+    """Share of checks not down in [since, until) (maintenance excluded): raw results where
+    they are still kept (the last 7 days), hourly aggregates before."""
+    raw_start = max(since, utcnow() - RAW_RETENTION)
+    checks = failures = 0
+    if raw_start < until:
+        checks, failures = db.session.execute(
+            select(
+                func.count(MonitorResult.id),
+                func.count(MonitorResult.id).filter(MonitorResult.status == CheckStatus.DOWN),
+            ).where(
+                MonitorResult.monitor_id == monitor_id,
+                MonitorResult.checked_at >= raw_start,
+                MonitorResult.checked_at < until,
+                MonitorResult.in_maintenance.is_(False),
+            )
+        ).one()
     if since < raw_start:
         older = db.session.execute(
             select(func.sum(MonitorHourly.checks), func.sum(MonitorHourly.failures)).where(
                 MonitorHourly.monitor_id == monitor_id,
                 MonitorHourly.hour >= since,
-                MonitorHourly.hour < raw_start.replace(minute=0, second=0, microsecond=0),
+                MonitorHourly.hour < min(raw_start, until),
             )
         ).one()
         checks += older[0] or 0
         failures += older[1] or 0
     return None if not checks else 100.0 * (checks - failures) / checks
+
+
+def uptime_of(monitors: Sequence[Monitor], since: datetime, now: datetime) -> float | None:
+    """A service's uptime: that of its worst monitor."""
+    values = [uptime(m.id, since, now) for m in monitors]
+    known = [value for value in values if value is not None]
+    return min(known) if known else None
 
 
 def stats(monitor: Monitor, now: datetime | None = None) -> Stats:
@@ -671,3 +682,56 @@ def recent_incidents(limit: int = 50, since: datetime | None = None) -> list[Inc
     if since is not None:
         query = query.where(Incident.opened_at >= since)
     return list(db.session.scalars(query))
+
+
+# --- maintenance windows ---------------------------------------------------------------------
+
+
+def save_maintenance(
+    actor: User | None,
+    *,
+    monitor: Monitor | None,
+    reason: str,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    weekday: int | None = None,
+    start_time: time | None = None,
+    duration_minutes: int | None = None,
+    timezone: str = "Europe/Paris",
+) -> MaintenanceWindow:
+    """A one-off window (starts_at, ends_at) or a weekly one (weekday, start_time, duration)."""
+    _require_admin(actor)
+    one_off = starts_at is not None or ends_at is not None
+    if one_off:
+        if starts_at is None or ends_at is None or ends_at <= starts_at:
+            raise ServiceError(_l("The window must end after it starts."), field="ends_at")
+    else:
+        if weekday is None or not 0 <= weekday <= 6 or start_time is None:
+            raise ServiceError(_l("Choose a day and a time."), field="weekday")
+        if duration_minutes is None or not 1 <= duration_minutes <= 7 * 1440:
+            raise ServiceError(
+                _l("A weekly window lasts from 1 minute to 7 days."), field="duration_minutes"
+            )
+    window = MaintenanceWindow(
+        monitor_id=monitor.id if monitor is not None else None,
+        reason=" ".join((reason or "").split())[:200],
+        starts_at=starts_at if one_off else None,
+        ends_at=ends_at if one_off else None,
+        weekday=None if one_off else weekday,
+        start_time=None if one_off else start_time,
+        duration_minutes=None if one_off else duration_minutes,
+        timezone=timezone,
+    )
+    db.session.add(window)
+    db.session.commit()
+    return window
+
+
+def delete_maintenance(actor: User | None, window: MaintenanceWindow) -> None:
+    _require_admin(actor)
+    db.session.delete(window)
+    db.session.commit()
+
+
+def maintenance_windows() -> list[MaintenanceWindow]:
+    return list(db.session.scalars(select(MaintenanceWindow).order_by(MaintenanceWindow.id)))

@@ -205,6 +205,10 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
     sla.sync(ticket)
     notify.ticket_opened(ticket)
     _commit(ticket, synced=True)
+    if ticket.category is Category.RUN:
+        from supportit.services import monitoring  # the scheduler's side: imported when needed
+
+        monitoring.link_new_run_ticket(ticket)
     return ticket
 
 

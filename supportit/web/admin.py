@@ -6,21 +6,41 @@ someone else is refused there too.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from supportit.db import db, utcnow
-from supportit.models import Category, Merchant, OnCallRotation, PaygateAccount, Priority, User
-from supportit.services import alerts, oncall, paygate, sla, vault
+from supportit.labels import MONITOR_KIND_LABELS, WEEKDAY_LABELS
+from supportit.models import (
+    Category,
+    MaintenanceWindow,
+    Merchant,
+    Monitor,
+    OnCallRotation,
+    PaygateAccount,
+    Priority,
+    User,
+)
+from supportit.services import alerts, monitoring, oncall, paygate, sla, vault
 from supportit.services import calendar as calendar_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import admin_required
@@ -29,6 +49,8 @@ from supportit.web.forms import (
     ClosedDayForm,
     ContactMethodsForm,
     EscalationForm,
+    MaintenanceForm,
+    MonitorForm,
     PaygateAccountForm,
     RotationForm,
     SlaPolicyForm,
@@ -385,3 +407,150 @@ def delete_paygate_account(account_id: int):
         paygate.delete_account(current_user, account)
         flash(_("Paygate account %(mid)s deleted.", mid=mid), "success")
     return redirect(url_for("admin.paygate_accounts"))
+
+
+# --- monitors and maintenance ------------------------------------------------------------------
+
+
+def _monitor_form_choices(form: MonitorForm) -> None:
+    form.kind.choices = [SelectChoice(k.value, label) for k, label in MONITOR_KIND_LABELS.items()]
+    form.service.choices = [SelectChoice(k, label) for k, label in monitoring.SERVICES.items()]
+    form.merchant.choices = [SelectChoice("", _("None"))] + [
+        SelectChoice(str(m.id), m.name)
+        for m in db.session.scalars(select(Merchant).order_by(Merchant.name))
+    ]
+
+
+@bp.route("/monitors")
+@admin_required
+def monitors():
+    return render_template(
+        "admin/monitors.html",
+        monitors=monitoring.all_monitors(),
+        services=monitoring.SERVICES,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/monitors/new", methods=["GET", "POST"])
+@bp.route("/monitors/<int:monitor_id>", methods=["GET", "POST"])
+@admin_required
+def monitor(monitor_id: int | None = None):
+    existing = None
+    if monitor_id is not None:
+        existing = db.session.get(Monitor, monitor_id) or abort(404)
+    form = MonitorForm(obj=existing) if request.method == "GET" and existing else MonitorForm()
+    _monitor_form_choices(form)
+    if request.method == "GET" and existing is not None:
+        form.kind.data = existing.kind.value
+        form.merchant.data = str(existing.merchant_id or "")
+        form.settings.data = json.dumps(existing.settings, ensure_ascii=False, indent=2)
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            data = monitoring.MonitorInput(
+                name=form.name.data,
+                kind=form.kind.data,
+                service=form.service.data,
+                target=form.target.data or "",
+                interval_seconds=form.interval_seconds.data,
+                failures_to_open=form.failures_to_open.data,
+                successes_to_close=form.successes_to_close.data,
+                failure_ratio=float(form.failure_ratio.data or 0),
+                window=form.window.data,
+                merchant_id=int(form.merchant.data) if form.merchant.data else None,
+                settings=getattr(form.settings, "parsed", {}),
+                paused=form.paused.data,
+            )
+            try:
+                saved = monitoring.save_monitor(current_user, data, existing)
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Monitor %(name)s saved.", name=saved.name), "success")
+                return redirect(url_for("admin.monitors"))
+        status = 400
+    return render_template("admin/monitor.html", form=form, monitor=existing), status
+
+
+@bp.route("/monitors/<int:monitor_id>/<any(pause, resume, delete):change>", methods=["POST"])
+@admin_required
+def monitor_action(monitor_id: int, change: str):
+    found = db.session.get(Monitor, monitor_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        name = found.name
+        if change == "delete":
+            monitoring.delete_monitor(current_user, found)
+            flash(_("Monitor %(name)s deleted.", name=name), "success")
+        else:
+            monitoring.set_paused(current_user, found, change == "pause")
+            flash(
+                _("Monitor %(name)s paused.", name=name)
+                if change == "pause"
+                else _("Monitor %(name)s resumed.", name=name),
+                "success",
+            )
+    return redirect(url_for("admin.monitors"))
+
+
+@bp.route("/maintenance", methods=["GET", "POST"])
+@admin_required
+def maintenance():
+    form = MaintenanceForm()
+    form.monitor.choices = [SelectChoice("", _("Every monitor"))] + [
+        SelectChoice(str(m.id), m.name) for m in monitoring.all_monitors()
+    ]
+    form.weekday.choices = [SelectChoice(str(i), day) for i, day in enumerate(WEEKDAY_LABELS)]
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            zone = ZoneInfo(current_app.config["CALENDAR_TIMEZONE"])
+            target = db.session.get(Monitor, int(form.monitor.data)) if form.monitor.data else None
+            try:
+                if form.recurrence.data == "once":
+                    if form.starts_at.data is None or form.ends_at.data is None:
+                        raise ServiceError(_("Give the start and the end."), field="ends_at")
+                    monitoring.save_maintenance(
+                        current_user,
+                        monitor=target,
+                        reason=form.reason.data or "",
+                        starts_at=calendar_service.local_instant(
+                            form.starts_at.data, zone, field="starts_at"
+                        ),
+                        ends_at=calendar_service.local_instant(
+                            form.ends_at.data, zone, field="ends_at"
+                        ),
+                    )
+                else:
+                    monitoring.save_maintenance(
+                        current_user,
+                        monitor=target,
+                        reason=form.reason.data or "",
+                        weekday=int(form.weekday.data),
+                        start_time=form.start_time.data,
+                        duration_minutes=form.duration_minutes.data,
+                        timezone=zone.key,
+                    )
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Maintenance window saved."), "success")
+                return redirect(url_for("admin.maintenance"))
+        status = 400
+    return render_template(
+        "admin/maintenance.html",
+        form=form,
+        windows=monitoring.maintenance_windows(),
+        weekdays=WEEKDAY_LABELS,
+        action_form=ActionForm(),
+    ), status
+
+
+@bp.route("/maintenance/<int:window_id>/delete", methods=["POST"])
+@admin_required
+def delete_maintenance(window_id: int):
+    window = db.session.get(MaintenanceWindow, window_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        monitoring.delete_maintenance(current_user, window)
+        flash(_("Maintenance window deleted."), "success")
+    return redirect(url_for("admin.maintenance"))

@@ -309,6 +309,70 @@ class PaygateAccountForm(FlaskForm):
     hmac_key = PasswordField(_l("HMAC key"), validators=[Length(max=256)])
 
 
+class MonitorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(_l("Kind"), choices=[], validate_choice=True)
+    service = SelectField(_l("Service"), choices=[], validate_choice=True)
+    target = StringField(_l("Target"), validators=[Optional(), Length(max=500)])
+    merchant = SelectField(_l("Merchant"), choices=[], default="", validate_choice=True)
+    interval_seconds = IntegerField(
+        _l("Check every (seconds)"),
+        default=60,
+        validators=[InputRequired(), NumberRange(10, 86400)],
+    )
+    failures_to_open = IntegerField(
+        _l("Failures in a row to open an incident"),
+        default=3,
+        validators=[InputRequired(), NumberRange(1, 20)],
+    )
+    successes_to_close = IntegerField(
+        _l("Successes in a row to close it"),
+        default=2,
+        validators=[InputRequired(), NumberRange(1, 20)],
+    )
+    failure_ratio = DecimalField(
+        _l("Or failure ratio (0 = off)"),
+        default=0,
+        places=2,
+        validators=[InputRequired(), NumberRange(0, 1)],
+    )
+    window = IntegerField(
+        _l("Over the last checks"), default=10, validators=[InputRequired(), NumberRange(2, 100)]
+    )
+    settings = TextAreaField(_l("Settings (JSON)"), default="{}")
+    paused = BooleanField(_l("Paused"))
+
+    def validate_settings(self, field) -> None:  # type: ignore[no-untyped-def]
+        import json
+
+        from wtforms.validators import ValidationError
+
+        try:
+            value = json.loads(field.data or "{}")
+        except ValueError as error:
+            raise ValidationError(_l("Not valid JSON: %(error)s", error=str(error))) from None
+        if not isinstance(value, dict):
+            raise ValidationError(_l('The settings are a JSON object: {"timeout": 5}.'))
+        field.parsed = value
+
+
+class MaintenanceForm(FlaskForm):
+    monitor = SelectField(_l("Monitor"), choices=[], default="", validate_choice=True)
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+    recurrence = RadioField(
+        _l("When"),
+        choices=[SelectChoice("once", _l("Once")), SelectChoice("weekly", _l("Every week"))],
+        default="once",
+    )
+    starts_at = DateTimeLocalField(_l("From"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    ends_at = DateTimeLocalField(_l("To"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    weekday = SelectField(_l("Day"), choices=[], default="6", validate_choice=True)
+    start_time = TimeField(_l("At"), validators=[Optional()])
+    duration_minutes = IntegerField(
+        _l("For (minutes)"), validators=[Optional(), NumberRange(1, 7 * 1440)]
+    )
+
+
 def uploads_from(field: MultipleFileField) -> list[Upload]:
     """The files of a multiple file input; an untouched input sends one nameless part."""
     return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]

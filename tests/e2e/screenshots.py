@@ -42,6 +42,13 @@ PAGES = [
         ("agent1@floa.example", "demo-agent"),
         "/queue/tickets/FLOA-000002",
     ),
+    ("supervision", ("agent1@floa.example", "demo-agent"), "/queue/supervision/"),
+    ("supervision-monitor", ("agent1@floa.example", "demo-agent"), "/queue/supervision/2"),
+    ("supervision-incident", ("agent1@floa.example", "demo-agent"), "/queue/incidents/1"),
+    ("status", None, "/status"),
+    ("admin-monitors", ("admin@floa.example", "demo-admin"), "/admin/monitors"),
+    ("admin-monitor", ("admin@floa.example", "demo-admin"), "/admin/monitors/5"),
+    ("admin-maintenance", ("admin@floa.example", "demo-admin"), "/admin/maintenance"),
 ]
 SEED_REQUEST = (
     Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"
