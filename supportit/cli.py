@@ -755,6 +755,21 @@ def paygate_inspect(
     sys.exit(1 if report.has_errors else 0)
 
 
+def _update_running_stand_in(host: str, port: int, faults) -> bool:  # type: ignore[no-untyped-def]
+    """True when a stand-in already answers on host:port and took the new faults."""
+    import requests
+
+    try:
+        answer = requests.post(
+            f"http://{host}:{port}/_fake/faults", json=faults.to_json(), timeout=2
+        )
+    except requests.RequestException:
+        return False
+    return answer.status_code == 200 and answer.headers.get("Content-Type", "").startswith(
+        "application/json"
+    )
+
+
 @paygate_group.command("fake")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5080, show_default=True, type=int)
@@ -822,6 +837,11 @@ def paygate_fake(
             "seconds separated by commas", param_hint="--notify-delays"
         ) from None
     faults = Faults(set(fail), delays_map, bad_mac, wrong_len, no_notify)
+    if _update_running_stand_in(host, port, faults):
+        # `make run` already started one on this port: change its faults instead, so that a
+        # newcomer can make a monitor fail with one command.
+        click.echo(f"Paygate stand-in on http://{host}:{port}/ now has faults: {faults.to_json()}")
+        return
     fake = FakePaygate(accounts, faults, delays)
     click.echo(
         f"Paygate stand-in on http://{host}:{port}/ (MerchantIDs: "

@@ -144,3 +144,14 @@ def test_notification_reaches_supportit_over_http(app, world, fake) -> None:
     assert rows[0].state is NotificationState.ACCEPTED and rows[0].trans_id == "CMD-1"
     assert stand_in.notifications_sent[0][1] == 200
     assert {r.reason_code for r in rows[1:]} == {"mac_mismatch"}
+
+
+def test_the_fake_command_changes_a_running_stand_in(app, fake) -> None:
+    stand_in, url = fake
+    port = url.rsplit(":", 1)[1]
+    result = app.test_cli_runner().invoke(
+        args=["paygate", "fake", "--port", port, "--fail", "floapay.aspx", "--slow", "*=0.1"]
+    )
+    assert result.exit_code == 0 and "now has faults" in result.output
+    assert stand_in.faults.fail == {"floapay.aspx"} and stand_in.faults.slow == {"*": 0.1}
+    assert requests.get(f"{url}/floapay.aspx", timeout=5).status_code == 500
