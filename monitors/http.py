@@ -7,6 +7,7 @@ degraded. Connections are kept alive per worker thread, as a browser would.
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import threading
@@ -30,6 +31,10 @@ def _session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
         session.headers["User-Agent"] = "SupportIT-monitor/1.0"
+        if not any(name.lower().endswith("_proxy") for name in os.environ):
+            # Without proxy settings, skip requests' scan of the environment on every probe
+            # (a tenth of a probe's CPU); with them, requests keeps honouring NO_PROXY.
+            session.trust_env = False
     return session
 
 
@@ -88,7 +93,8 @@ def check(monitor: MonitorSpec, at: datetime) -> CheckResult:
                     f"HTTP {response.status_code}, expected {'/'.join(map(str, expected_status))}",
                     latency,
                 )
-            elif expected_text and expected_text not in response.text:
+            elif expected_text and expected_text.encode() not in response.content:
+                # Bytes: no charset guessing for a page that does not declare one.
                 return CheckResult.down(f"the page does not contain {expected_text!r}", latency)
             else:
                 return _judge(monitor, url, timeout, latency, slow_ms, response.status_code, at)

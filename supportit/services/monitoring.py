@@ -17,6 +17,7 @@ from concurrent.futures import wait as wait_all
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from statistics import quantiles
+from time import monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,17 +105,18 @@ def run_due(now: datetime | None = None, wait: bool = False, limit: int = 500) -
         .limit(limit)
     ).all()
     claimed: list[tuple[MonitorSpec, datetime]] = []
+    moves = []
     for monitor in due:
         if monitor.id in _running:
             continue  # still checking from the last round (a slow endpoint): no overlap
-        scheduled = monitor.next_run_at
-        taken = db.session.execute(
-            update(Monitor)
-            .where(Monitor.id == monitor.id, Monitor.next_run_at == scheduled)
-            .values(next_run_at=_next_run(monitor, scheduled, now))
-        ).rowcount
-        if taken:
-            claimed.append((MonitorSpec.of(monitor), scheduled))
+        moves.append(
+            {"id": monitor.id, "next_run_at": _next_run(monitor, monitor.next_run_at, now)}
+        )
+        claimed.append((MonitorSpec.of(monitor), monitor.next_run_at))
+    if moves:
+        # One executemany by primary key: only the leader runs this (advisory lock or lease),
+        # so no other process claims the same monitors.
+        db.session.execute(update(Monitor), moves)
     db.session.commit()
     futures: list[Future[None]] = []
     for spec, scheduled in claimed:
@@ -192,8 +194,12 @@ def record(
     else:
         monitor.consecutive_successes += 1
         monitor.consecutive_failures = 0
-    db.session.flush()
-    _judge(monitor, result, at, quiet, was_recovering)
+    # A monitor long up has no open incident (it would have closed): skip looking for one,
+    # the common case of every probe.
+    settled = not failing and monitor.consecutive_successes > 3 * monitor.successes_to_close
+    if not settled:
+        db.session.flush()
+        _judge(monitor, result, at, quiet, was_recovering)
     db.session.commit()
     return row
 
@@ -321,16 +327,63 @@ def _event(incident: Incident, kind: str, at: datetime, detail: str = "") -> Non
 # --- maintenance -----------------------------------------------------------------------------
 
 
-def in_maintenance(monitor: Monitor, at: datetime) -> bool:
-    windows = db.session.scalars(
-        select(MaintenanceWindow).where(
-            (MaintenanceWindow.monitor_id.is_(None)) | (MaintenanceWindow.monitor_id == monitor.id)
+@dataclass(frozen=True)
+class _Window:
+    monitor_id: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    weekday: int | None
+    start_time: time | None
+    duration_minutes: int | None
+    timezone: str
+
+
+_windows_cache: tuple[float, str, list[_Window]] | None = None
+_windows_lock = threading.Lock()
+WINDOWS_CACHE_SECONDS = 5.0  # a new window silences monitors at most 5 s after it is saved
+
+
+def _windows() -> list[_Window]:
+    """Every maintenance window, read at most every few seconds (each probe asks)."""
+    global _windows_cache
+    database = str(db.engine.url)
+    now = monotonic()
+    with _windows_lock:
+        cached = _windows_cache
+    if cached is not None and cached[1] == database and now - cached[0] < WINDOWS_CACHE_SECONDS:
+        return cached[2]
+    windows = [
+        _Window(
+            w.monitor_id,
+            w.starts_at,
+            w.ends_at,
+            w.weekday,
+            w.start_time,
+            w.duration_minutes,
+            w.timezone,
         )
-    ).all()
-    return any(window_covers(window, at) for window in windows)
+        for w in db.session.scalars(select(MaintenanceWindow))
+    ]
+    with _windows_lock:
+        _windows_cache = (now, database, windows)
+    return windows
 
 
-def window_covers(window: MaintenanceWindow, at: datetime) -> bool:
+def forget_windows() -> None:
+    global _windows_cache
+    with _windows_lock:
+        _windows_cache = None
+
+
+def in_maintenance(monitor: Monitor, at: datetime) -> bool:
+    return any(
+        window_covers(window, at)  # type: ignore[arg-type]
+        for window in _windows()
+        if window.monitor_id is None or window.monitor_id == monitor.id
+    )
+
+
+def window_covers(window: MaintenanceWindow | _Window, at: datetime) -> bool:
     if window.starts_at is not None and window.ends_at is not None:
         return window.starts_at <= at < window.ends_at
     if window.weekday is None or window.start_time is None or window.duration_minutes is None:
@@ -724,6 +777,7 @@ def save_maintenance(
     )
     db.session.add(window)
     db.session.commit()
+    forget_windows()
     return window
 
 
@@ -731,6 +785,7 @@ def delete_maintenance(actor: User | None, window: MaintenanceWindow) -> None:
     _require_admin(actor)
     db.session.delete(window)
     db.session.commit()
+    forget_windows()
 
 
 def maintenance_windows() -> list[MaintenanceWindow]:
