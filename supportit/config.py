@@ -137,6 +137,10 @@ def from_environment(
         "MAX_CONTENT_LENGTH": max_attachment_mb * max_attachments * 1024 * 1024 + 1024 * 1024,
         "ATTACHMENT_DIR": env_str(env, "ATTACHMENT_DIR", str(instance_path / "attachments")),
         "TICKETS_PER_PAGE": env_int(env, "TICKETS_PER_PAGE", 25, minimum=5),
+        # Checks run in this many threads of the scheduler process (HTTP waits, not CPU).
+        "MONITOR_WORKERS": env_int(env, "MONITOR_WORKERS", 32, minimum=1),
+        # A CA bundle for monitored HTTPS endpoints (an internal CA); default: the system's.
+        "MONITOR_CA_BUNDLE": env_str(env, "MONITOR_CA_BUNDLE"),
         **mail_settings(env, instance_path),
         **calendar_settings(env),
         **alert_settings(env),
