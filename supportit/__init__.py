@@ -69,12 +69,23 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from supportit.web import admin, alerts, auth, mailroom, paygate, portal, queue, supervision
+    from supportit.web import (
+        admin,
+        alerts,
+        auth,
+        mailroom,
+        onboarding,
+        paygate,
+        portal,
+        queue,
+        supervision,
+    )
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(mailroom.bp)
+    app.register_blueprint(onboarding.bp)
     app.register_blueprint(paygate.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(queue.bp)

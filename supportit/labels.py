@@ -17,8 +17,10 @@ from supportit.models import (
     MonitorKind,
     Priority,
     Product,
+    RecetteStatus,
     SlaKind,
     Status,
+    StepStatus,
     TicketFlag,
 )
 
@@ -238,3 +240,41 @@ WEEKDAY_LABELS = [
     _l("Saturday"),
     _l("Sunday"),
 ]
+
+STEP_STATUS_LABELS = {
+    StepStatus.TODO: _l("to do"),
+    StepStatus.IN_PROGRESS: _l("in progress"),
+    StepStatus.WAITING_MERCHANT: _l("waiting on the merchant"),
+    StepStatus.WAITING_AXEPTA: _l("waiting on Axepta"),
+    StepStatus.DONE: _l("done"),
+    StepStatus.BLOCKED: _l("blocked"),
+}
+
+RECETTE_STATUS_LABELS = {
+    RecetteStatus.TODO: _l("to do"),
+    RecetteStatus.DONE: _l("done"),
+    RecetteStatus.FAILED: _l("failed"),
+}
+
+TEAM_LABELS = {
+    "sales": _l("Sales"),
+    "support": _l("Partner support"),
+    "fraud_score": _l("Fraud & Score"),
+    "it_floa": _l("IT FLOA Pay"),
+    "axepta": _l("Axepta"),
+    "merchant": _l("Merchant"),
+    "worldline": _l("Worldline"),
+    "score": _l("Score"),
+    "fraud": _l("Fraud"),
+    "it": _l("IT FLOA Pay"),
+    "daf": _l("Finance (DAF)"),
+    "marketing": _l("Marketing"),
+}
+
+RECETTE_ITEM_LABELS = {
+    "integration_order": _l("Test order in integration (basket above the minimum), conformity"),
+    "score_validation": _l("Score validation"),
+    "production_test": _l("Production test up to payment"),
+    "funds_received": _l("Funds received by the merchant (D+2), confirmed on both sides"),
+    "cancellation": _l("Test orders cancelled in the Axepta back office, flows checked"),
+}

@@ -65,6 +65,10 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "incident_id": 1,
         "window_id": 1,
         "change": "pause",
+        "onboarding_id": 1,
+        "step_id": 1,
+        "check_id": 1,
+        "team": "daf",
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)
@@ -91,8 +95,8 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts."))
         # Paygate's own callback is public (its MAC authenticates it); the rest is staff only.
         takes_ticket = takes_ticket or (
-            endpoint.startswith(("paygate.", "supervision."))
-            and endpoint not in ("paygate.notify", "supervision.status")
+            endpoint.startswith(("paygate.", "supervision.", "onboarding."))
+            and endpoint not in ("paygate.notify", "supervision.status", "onboarding.mine")
         )
         if takes_ticket:
             assert response.status_code == 404, (method, url, response.status_code)

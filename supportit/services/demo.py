@@ -383,7 +383,55 @@ def load() -> LoadResult:
     _load_alerts(result, agents)
     _load_paygate(result, merchants["Ma Literie"])
     _load_monitors(result, merchants["Ma Literie"])
+    _load_onboardings(result, merchants, agents)
     return result
+
+
+def _load_onboardings(result: LoadResult, merchants: dict, agents: list[User]) -> None:  # type: ignore[type-arg]
+    """Ma Literie went live in the spring; Voyages Soleil waits on Axepta, a day late."""
+    from datetime import date, timedelta
+
+    from supportit.db import utcnow
+    from supportit.models import Onboarding, RecetteStatus, StepStatus
+    from supportit.services import onboarding
+
+    if db.session.scalar(select(Onboarding.id).limit(1)) is not None:
+        result.existing += 1
+        return
+    agent = agents[0]
+    now = utcnow()
+    live = onboarding.start(
+        merchants["Ma Literie"],
+        agent,
+        products=["3X", "4X"],
+        signed_on=date(2026, 3, 2),
+        salesforce_account_id="0015g00000MaLit",
+        salesforce_url="https://floa.my.salesforce.com/0015g00000MaLit",
+        now=now - timedelta(days=260),
+    )
+    for step in live.steps[1:-1]:
+        onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=230))
+    for check in live.checks:
+        onboarding.set_check(check, agent, RecetteStatus.DONE, reference=f"ML-TEST-{check.product}")
+    for team in onboarding.SIGN_OFF_TEAMS:
+        onboarding.sign(live, team, agent)
+    onboarding.move_step(live.steps[-1], agent, StepStatus.DONE, now=now - timedelta(days=225))
+    waiting = onboarding.start(
+        merchants["Voyages Soleil"],
+        agent,
+        products=["1XD"],
+        signed_on=date.today() - timedelta(days=12),
+        now=now - timedelta(days=12),
+    )
+    for step in waiting.steps[1:7]:
+        onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=8))
+    axepta = waiting.steps[7]
+    onboarding.move_step(axepta, agent, StepStatus.WAITING_AXEPTA, now=now - timedelta(days=8))
+    onboarding.add_evidence(
+        axepta, agent, "IDs FLOA envoyés à Axepta, relance faite.", "AXP-REQ-5521"
+    )
+    onboarding.sign(waiting, "score", agent)
+    result.created += 1
 
 
 def _load_monitors(result: LoadResult, merchant: Merchant) -> None:

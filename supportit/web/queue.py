@@ -12,7 +12,7 @@ from sqlalchemy import select
 from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
-from supportit.services import paygate, queue, sla, tickets
+from supportit.services import onboarding, paygate, queue, sla, tickets
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
 from supportit.web.files import send_attachment
@@ -153,6 +153,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             other_tickets=queue.other_open_tickets(ticket),
             sla_clocks=sla.view(ticket),
             transactions=paygate.transactions_for_ticket(ticket),
+            onboarding=onboarding.active_for(ticket.merchant) if ticket.merchant else None,
             stale=stale,
         ),
         status,
