@@ -138,9 +138,17 @@ def add_business_days(start: datetime, days: int) -> datetime:
     return datetime.combine(day, business.closes, tzinfo=business.zone).astimezone(UTC)
 
 
-def _event(onboarding: Onboarding, actor: User | None, kind: str, detail: str = "") -> None:
+def _event(
+    onboarding: Onboarding,
+    actor: User | None,
+    kind: str,
+    detail: str = "",
+    at: datetime | None = None,
+) -> None:
     onboarding.events.append(
-        OnboardingEvent(actor_id=actor.id if actor else None, kind=kind, detail=detail[:2000])
+        OnboardingEvent(
+            actor_id=actor.id if actor else None, kind=kind, detail=detail[:2000], at=at or utcnow()
+        )
     )
 
 
@@ -208,7 +216,7 @@ def start(
     first.status, first.started_at, first.done_at = StepStatus.DONE, now, now
     if len(onboarding.steps) > 1:
         _begin(onboarding.steps[1], now)
-    _event(onboarding, actor, "started", f"{template.name} · {', '.join(products)}")
+    _event(onboarding, actor, "started", f"{template.name} · {', '.join(products)}", now)
     db.session.add(onboarding)
     db.session.commit()
     return onboarding
@@ -225,6 +233,8 @@ class Missing:
     what: str  # "sign_off" or "check"
     name: str
     since: datetime | None
+    product: str | None = None
+    item: str | None = None
 
 
 def missing_for_go_live(onboarding: Onboarding) -> list[Missing]:
@@ -232,7 +242,7 @@ def missing_for_go_live(onboarding: Onboarding) -> list[Missing]:
         Missing("sign_off", s.team, s.requested_at) for s in onboarding.sign_offs if not s.signed_at
     ]
     missing += [
-        Missing("check", f"{c.product} · {c.item}", None)
+        Missing("check", f"{c.product} · {c.item}", None, c.product, c.item)
         for c in onboarding.checks
         if c.status is not RecetteStatus.DONE
     ]
@@ -300,7 +310,7 @@ def move_step(
         if step.key == "go_live":
             onboarding.status = OnboardingStatus.LIVE
             onboarding.live_at = now
-            _event(onboarding, actor, "live", "")
+            _event(onboarding, actor, "live", "", now)
     try:
         db.session.commit()
     except StaleDataError:

@@ -49,6 +49,9 @@ PAGES = [
     ("admin-monitors", ("admin@floa.example", "demo-admin"), "/admin/monitors"),
     ("admin-monitor", ("admin@floa.example", "demo-admin"), "/admin/monitors/5"),
     ("admin-maintenance", ("admin@floa.example", "demo-admin"), "/admin/maintenance"),
+    ("onboardings", ("agent1@floa.example", "demo-agent"), "/queue/onboardings/"),
+    ("onboarding", ("agent1@floa.example", "demo-agent"), "/queue/onboardings/2"),
+    ("portal-onboarding", ("bob@voyages-soleil.example", "demo-bob"), "/portal/onboarding"),
 ]
 SEED_REQUEST = (
     Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"
