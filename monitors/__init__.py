@@ -49,6 +49,18 @@ def _monitors_due() -> object:
     return monitoring.run_due()
 
 
+def _jira_push() -> object:
+    from supportit.services import jira_sync
+
+    return jira_sync.push_pending()
+
+
+def _jira_pull() -> object:
+    from supportit.services import jira_sync
+
+    return jira_sync.pull_updates()
+
+
 def _retention() -> object:
     from supportit.services import monitoring
 
@@ -62,4 +74,6 @@ JOBS = [
     Job("alerts-escalate", 15, _escalate),
     Job("monitors-due", 0.25, _monitors_due),
     Job("monitors-retention", 3600, _retention),
+    Job("jira-push", 30, _jira_push),
+    Job("jira-pull", 60, _jira_pull),
 ]

@@ -142,8 +142,32 @@ def from_environment(
         # A CA bundle for monitored HTTPS endpoints (an internal CA); default: the system's.
         "MONITOR_CA_BUNDLE": env_str(env, "MONITOR_CA_BUNDLE"),
         **mail_settings(env, instance_path),
+        **jira_settings(env),
         **calendar_settings(env),
         **alert_settings(env),
+    }
+
+
+def jira_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Jira (optional): without SUPPORTIT_JIRA_URL, issues wait in the outbox until it is set."""
+    import json
+
+    fields_text = env_str(env, "JIRA_FIELDS", "{}") or "{}"
+    try:
+        fields = json.loads(fields_text)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}JIRA_FIELDS must be a JSON object of Jira fields") from None
+    if not isinstance(fields, dict):
+        raise ConfigError(f"{PREFIX}JIRA_FIELDS must be a JSON object of Jira fields")
+    return {
+        "JIRA_URL": (env_str(env, "JIRA_URL", "") or "").rstrip("/"),
+        "JIRA_USER": env_str(env, "JIRA_USER", "") or "",
+        "JIRA_TOKEN": env_str(env, "JIRA_TOKEN", "") or "",
+        "JIRA_PROJECT": env_str(env, "JIRA_PROJECT", "ONB") or "ONB",
+        "JIRA_ISSUE_TYPE": env_str(env, "JIRA_ISSUE_TYPE", "Task") or "Task",
+        "JIRA_FIELDS": fields,
+        "JIRA_TIMEOUT": env_int(env, "JIRA_TIMEOUT", 10, minimum=1),
+        "JIRA_WEBHOOK_SECRET": env_str(env, "JIRA_WEBHOOK_SECRET", "") or "",
     }
 
 

@@ -37,6 +37,8 @@ from supportit.models.monitor import (
     MonitorResult,
 )
 from supportit.models.onboarding import (
+    JiraLink,
+    JiraState,
     Onboarding,
     OnboardingEvent,
     OnboardingStatus,
@@ -96,6 +98,8 @@ __all__ = [
     "Incident",
     "IncidentEvent",
     "IncidentStatus",
+    "JiraLink",
+    "JiraState",
     "MailboxStatus",
     "MaintenanceWindow",
     "Merchant",

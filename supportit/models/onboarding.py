@@ -194,3 +194,38 @@ class OnboardingEvent(db.Model):
 
     onboarding: Mapped[Onboarding] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class JiraState(enum.StrEnum):
+    PENDING = "pending"  # waiting to be created in Jira (retried until Jira answers)
+    CREATED = "created"
+    REFUSED = "refused"  # Jira refused the fields (400): a person must look
+
+
+class JiraLink(db.Model):
+    """A Jira issue for an onboarding or a ticket, and the outbox entry that creates it.
+
+    The label is the idempotency key: before creating, the issue is searched by it, so a retry
+    after an answer lost on the way back finds the issue instead of making a second one.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(80), unique=True)
+    onboarding_id: Mapped[int | None] = mapped_column(
+        ForeignKey("onboarding.id", ondelete="CASCADE")
+    )
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    state: Mapped[JiraState] = mapped_column(
+        enum_column(JiraState, "jira_state"), default=JiraState.PENDING
+    )
+    issue_key: Mapped[str | None] = mapped_column(String(40), index=True)
+    summary: Mapped[str] = mapped_column(String(250))
+    description: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What came back already: comment ids seen, the last status, so nothing is told twice.
+    seen_comments: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_status: Mapped[str | None] = mapped_column(String(60))

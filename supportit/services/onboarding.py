@@ -219,6 +219,9 @@ def start(
     _event(onboarding, actor, "started", f"{template.name} · {', '.join(products)}", now)
     db.session.add(onboarding)
     db.session.commit()
+    from supportit.services import jira_sync  # created by the outbox: Jira may be down
+
+    jira_sync.request_for_onboarding(onboarding)
     return onboarding
 
 

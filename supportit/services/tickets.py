@@ -321,6 +321,22 @@ def reply(
     return message
 
 
+def add_external_note(ticket: Ticket, source: str, body: str) -> Message:
+    """An internal note written by another system (Jira): no author, the system's name shown."""
+    message = _add_message(
+        ticket,
+        None,
+        _clean_body(body),
+        internal=True,
+        uploads=(),
+        source=MessageSource.API,
+        author_email=source,
+    )
+    _log(ticket, None, "note", new=source)
+    _commit(ticket)
+    return message
+
+
 def _set_status(ticket: Ticket, actor: User | None, status: Status) -> None:
     if ticket.status is status:
         return

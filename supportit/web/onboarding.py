@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
+from supportit.extensions import csrf
 from supportit.models import (
     Merchant,
     Onboarding,
@@ -19,6 +20,7 @@ from supportit.models import (
     RecetteStatus,
     StepStatus,
 )
+from supportit.services import jira_sync
 from supportit.services import onboarding as service
 from supportit.services.errors import ServiceError
 from supportit.web.access import merchant_required, staff_required
@@ -92,6 +94,7 @@ def show(onboarding_id: int):
         teams=service.SIGN_OFF_TEAMS,
         statuses=list(StepStatus),
         action_form=ActionForm(),
+        jira=jira_sync.link_for_onboarding(onboarding),
     )
 
 
@@ -155,6 +158,20 @@ def sign(onboarding_id: int, team: str):
     except ServiceError as error:
         flash(str(error.message), "danger")
     return _back(onboarding, "#sign-offs")
+
+
+@bp.route("/jira/webhook", methods=["POST"])
+@csrf.exempt  # Jira cannot send our CSRF token; the shared secret authenticates the call
+def jira_webhook():
+    secret = request.headers.get("X-SupportIT-Secret") or request.args.get("secret")
+    payload = request.get_json(silent=True)
+    try:
+        told = jira_sync.webhook(payload if isinstance(payload, dict) else {}, secret)
+    except PermissionError:
+        return {"error": "bad or missing shared secret"}, 403
+    except ValueError as error:
+        return {"error": str(error)}, 400
+    return {"told": told}, 200
 
 
 @bp.route("/portal/onboarding")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
-from supportit.services import onboarding, paygate, queue, sla, tickets
+from supportit.services import jira_sync, onboarding, paygate, queue, sla, tickets
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
 from supportit.web.files import send_attachment
@@ -154,6 +154,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             sla_clocks=sla.view(ticket),
             transactions=paygate.transactions_for_ticket(ticket),
             onboarding=onboarding.active_for(ticket.merchant) if ticket.merchant else None,
+            jira=jira_sync.link_for_ticket(ticket),
             stale=stale,
         ),
         status,
@@ -252,6 +253,21 @@ def take(reference: str):
     ticket = get_ticket_for(current_user, reference)
     tickets.assign(ticket, current_user, current_user)
     flash(_("You now own %(ref)s.", ref=ticket.reference), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/jira", methods=["POST"])
+@staff_required
+def escalate(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    if ActionForm().validate_on_submit():
+        try:
+            jira_sync.escalate_ticket(ticket, current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            flash(_("Escalated to Jira: the issue is created as soon as Jira answers."), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
 
 
