@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         alerts,
         auth,
+        kpis,
         mailroom,
         onboarding,
         paygate,
@@ -84,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(kpis.bp)
     app.register_blueprint(mailroom.bp)
     app.register_blueprint(onboarding.bp)
     app.register_blueprint(paygate.bp)

@@ -93,7 +93,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         assert "Réponse confidentielle" not in body, (method, url)
         assert b"%PDF confidential" not in response.data, (method, url)
         takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts."))
-        # Paygate's own callback is public (its MAC authenticates it); the rest is staff only.
+        # Paygate's and Jira's callbacks are public (a MAC, a shared secret); the rest: staff.
         takes_ticket = takes_ticket or (
             endpoint.startswith(("paygate.", "supervision.", "onboarding."))
             and endpoint

@@ -52,6 +52,7 @@ PAGES = [
     ("onboardings", ("agent1@floa.example", "demo-agent"), "/queue/onboardings/"),
     ("onboarding", ("agent1@floa.example", "demo-agent"), "/queue/onboardings/2"),
     ("portal-onboarding", ("bob@voyages-soleil.example", "demo-bob"), "/portal/onboarding"),
+    ("kpis", ("agent1@floa.example", "demo-agent"), "/queue/kpis"),
 ]
 SEED_REQUEST = (
     Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"

@@ -1,0 +1,348 @@
+"""Activity KPIs for the team lead: volumes, delays in business hours, SLA, reopenings, where
+onboardings wait, and how fast incidents are acknowledged and resolved.
+
+Every figure is computed from stored facts (tickets, their clocks and events, onboarding steps,
+alerts) for a period and optional filters; each table can be exported as CSV as shown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from statistics import median, quantiles
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from supportit.db import db, utcnow
+from supportit.models import (
+    ACTIVE_STATUSES,
+    Alert,
+    AlertSource,
+    Category,
+    Merchant,
+    Onboarding,
+    Status,
+    StepStatus,
+    Ticket,
+    TicketEvent,
+)
+from supportit.services import calendar
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date  # inclusive
+    category: Category | None = None
+    merchant_id: int | None = None
+
+    @property
+    def since(self) -> datetime:
+        return calendar.local_instant(
+            datetime.combine(self.start, datetime.min.time()), calendar.current().zone
+        )
+
+    @property
+    def until(self) -> datetime:
+        return calendar.local_instant(
+            datetime.combine(self.end + timedelta(days=1), datetime.min.time()),
+            calendar.current().zone,
+        )
+
+
+@dataclass
+class Table:
+    key: str
+    columns: list[str]
+    rows: list[list[object]] = field(default_factory=list)
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow(["" if value is None else value for value in row])
+        return out.getvalue()
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+def _p90(values: list[float]) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    return quantiles(values, n=10, method="inclusive")[8]
+
+
+def _tickets(filters: Filters) -> list[Ticket]:
+    query = (
+        select(Ticket)
+        .where(Ticket.created_at >= filters.since, Ticket.created_at < filters.until)
+        .options(selectinload(Ticket.messages), selectinload(Ticket.sla_clocks))
+    )
+    if filters.category is not None:
+        query = query.where(Ticket.category == filters.category)
+    if filters.merchant_id is not None:
+        query = query.where(Ticket.merchant_id == filters.merchant_id)
+    return list(db.session.scalars(query))
+
+
+def _week(instant: datetime) -> str:
+    local = instant.astimezone(calendar.current().zone).date()
+    monday = local - timedelta(days=local.weekday())
+    return monday.isoformat()
+
+
+def compute(filters: Filters) -> dict[str, Table]:
+    business = calendar.current()
+    tickets = _tickets(filters)
+    tables: dict[str, Table] = {}
+
+    # Tickets opened per week, by category and channel (the first message's channel).
+    per_week: Counter[tuple[str, str, str]] = Counter()
+    for ticket in tickets:
+        channel = ticket.messages[0].source.value if ticket.messages else "web"
+        per_week[(_week(ticket.created_at), ticket.category.value, channel)] += 1
+    tables["opened"] = Table(
+        "opened",
+        ["week", "category", "channel", "tickets"],
+        [[w, c, ch, n] for (w, c, ch), n in sorted(per_week.items())],
+    )
+
+    # Delays in business hours, median and p90, by category.
+    first: dict[str, list[float]] = defaultdict(list)
+    resolution: dict[str, list[float]] = defaultdict(list)
+    for ticket in tickets:
+        if ticket.first_response_at:
+            first[ticket.category.value].append(
+                business.between(ticket.created_at, ticket.first_response_at).total_seconds()
+            )
+        if ticket.resolved_at:
+            resolution[ticket.category.value].append(
+                business.between(ticket.created_at, ticket.resolved_at).total_seconds()
+            )
+    rows = []
+    for category in sorted({t.category.value for t in tickets}):
+        f, r = first.get(category, []), resolution.get(category, [])
+        rows.append(
+            [
+                category,
+                len(f),
+                _hours(median(f)) if f else None,
+                _hours(_p90(f)),
+                len(r),
+                _hours(median(r)) if r else None,
+                _hours(_p90(r)),
+            ]
+        )
+    tables["delays"] = Table(
+        "delays",
+        [
+            "category",
+            "answered",
+            "first_response_median_h",
+            "first_response_p90_h",
+            "resolved",
+            "resolution_median_h",
+            "resolution_p90_h",
+        ],
+        rows,
+    )
+
+    # SLA compliance: clocks that finished (met or breached) in the period.
+    compliance: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for ticket in tickets:
+        for clock in ticket.sla_clocks:
+            if clock.met_at is None and clock.breached_at is None:
+                continue
+            kind = clock.kind.value
+            compliance[kind][0] += 1
+            if clock.breached_at is None or (clock.met_at and clock.met_at <= clock.breached_at):
+                compliance[kind][1] += 1
+    tables["sla"] = Table(
+        "sla",
+        ["clock", "finished", "within_target", "compliance_percent"],
+        [
+            [k, n, ok, round(100 * ok / n, 1) if n else None]
+            for k, (n, ok) in sorted(compliance.items())
+        ],
+    )
+
+    # Backlog now, reopen rate, top merchants.
+    backlog = Counter(t.category.value for t in _open_tickets(filters))
+    tables["backlog"] = Table(
+        "backlog", ["category", "open_tickets"], [[c, n] for c, n in sorted(backlog.items())]
+    )
+    ids = [t.id for t in tickets]
+    reopened = (
+        set(
+            db.session.scalars(
+                select(TicketEvent.ticket_id).where(
+                    TicketEvent.ticket_id.in_(ids), TicketEvent.action == "reopened"
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    # Ever resolved or closed (a reopened ticket has lost its resolved_at): from the event log.
+    finished = (
+        set(
+            db.session.scalars(
+                select(TicketEvent.ticket_id).where(
+                    TicketEvent.ticket_id.in_(ids),
+                    TicketEvent.new_value.in_([Status.RESOLVED.value, Status.CLOSED.value]),
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    finished |= {t.id for t in tickets if t.resolved_at or t.closed_at}
+    resolved_count = len(finished)
+    tables["reopen"] = Table(
+        "reopen",
+        ["resolved_or_closed", "reopened", "reopen_rate_percent"],
+        [
+            [
+                resolved_count,
+                len(reopened),
+                round(100 * len(reopened) / resolved_count, 1) if resolved_count else None,
+            ]
+        ],
+    )
+    names = dict(db.session.execute(select(Merchant.id, Merchant.name)).all())
+    top = Counter(t.merchant_id for t in tickets if t.merchant_id is not None).most_common(10)
+    tables["merchants"] = Table(
+        "merchants", ["merchant", "tickets"], [[names.get(m, m), n] for m, n in top]
+    )
+
+    tables.update(_onboarding_tables(filters, business))
+    tables["incidents"] = _incidents(filters)
+    return tables
+
+
+def _open_tickets(filters: Filters) -> list[Ticket]:
+    query = select(Ticket).where(Ticket.status.in_(list(ACTIVE_STATUSES)))
+    if filters.category is not None:
+        query = query.where(Ticket.category == filters.category)
+    if filters.merchant_id is not None:
+        query = query.where(Ticket.merchant_id == filters.merchant_id)
+    return list(db.session.scalars(query))
+
+
+def _onboarding_tables(filters: Filters, business) -> dict[str, Table]:  # type: ignore[no-untyped-def]
+    """Lead time per step (business days) and where onboardings wait longest right now."""
+    query = select(Onboarding).options(selectinload(Onboarding.steps))
+    if filters.merchant_id is not None:
+        query = query.where(Onboarding.merchant_id == filters.merchant_id)
+    onboardings = list(db.session.scalars(query))
+    now = utcnow()
+    done_days: dict[tuple[int, str], list[float]] = defaultdict(list)
+    waiting: dict[tuple[int, str], list[float]] = defaultdict(list)
+    totals = []
+    for onboarding in onboardings:
+        for step in onboarding.steps:
+            if step.started_at is None:
+                continue
+            end = step.done_at or now
+            days = business.between(step.started_at, end).total_seconds() / (
+                _business_day_seconds(business)
+            )
+            if step.status is StepStatus.DONE:
+                if step.done_at and filters.since <= step.done_at < filters.until:
+                    done_days[(step.position, step.title)].append(days)
+            else:
+                waiting[(step.position, step.title)].append(days)
+        if onboarding.live_at and filters.since <= onboarding.live_at < filters.until:
+            totals.append(
+                business.between(onboarding.started_at, onboarding.live_at).total_seconds()
+                / _business_day_seconds(business)
+            )
+    lead = Table(
+        "onboarding_steps",
+        ["step", "completed", "median_business_days", "p90_business_days"],
+        [
+            [title, len(values), round(median(values), 1), round(_p90(values) or 0, 1)]
+            for (_, title), values in sorted(done_days.items())
+        ],
+    )
+    if totals:
+        lead.rows.append(
+            [
+                "total (signature → go-live)",
+                len(totals),
+                round(median(totals), 1),
+                round(_p90(totals) or 0, 1),
+            ]
+        )
+    blocking = Table(
+        "blocking",
+        ["step", "onboardings_waiting", "longest_wait_business_days", "mean_wait_business_days"],
+        sorted(
+            (
+                [title, len(v), round(max(v), 1), round(sum(v) / len(v), 1)]
+                for (_, title), v in waiting.items()
+            ),
+            key=lambda row: -float(row[2]),  # type: ignore[arg-type]
+        ),
+    )
+    return {"onboarding_steps": lead, "blocking": blocking}
+
+
+def _business_day_seconds(business) -> float:  # type: ignore[no-untyped-def]
+    opens = datetime.combine(date.today(), business.opens)
+    closes = datetime.combine(date.today(), business.closes)
+    return (closes - opens).total_seconds()
+
+
+def _incidents(filters: Filters) -> Table:
+    alerts = db.session.scalars(
+        select(Alert).where(
+            Alert.source == AlertSource.MONITOR,
+            Alert.opened_at >= filters.since,
+            Alert.opened_at < filters.until,
+        )
+    ).all()
+    ack = [
+        (a.acknowledged_at - a.opened_at).total_seconds() / 60 for a in alerts if a.acknowledged_at
+    ]
+    res = [(a.resolved_at - a.opened_at).total_seconds() / 60 for a in alerts if a.resolved_at]
+    return Table(
+        "incidents",
+        [
+            "incidents",
+            "acknowledged",
+            "ack_median_min",
+            "ack_p90_min",
+            "resolved",
+            "resolve_median_min",
+            "resolve_p90_min",
+        ],
+        [
+            [
+                len(alerts),
+                len(ack),
+                round(median(ack), 1) if ack else None,
+                round(_p90(ack), 1) if ack else None,
+                len(res),
+                round(median(res), 1) if res else None,
+                round(_p90(res), 1) if res else None,
+            ]
+        ],
+    )
+
+
+def weekly_series(table: Table) -> list[tuple[str, dict[str, int]]]:
+    """Tickets per week split by category, for the stacked bar chart."""
+    weeks: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for week, category, _channel, count in table.rows:
+        weeks[str(week)][str(category)] += int(count)  # type: ignore[call-overload]
+    return sorted((w, dict(c)) for w, c in weeks.items())
