@@ -69,6 +69,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "step_id": 1,
         "check_id": 1,
         "team": "daf",
+        "template_id": 1,
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)

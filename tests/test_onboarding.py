@@ -166,3 +166,28 @@ def test_pages_for_agents_and_the_merchant(client, world, started) -> None:
     mine = html.unescape(merchant.get("/portal/onboarding").get_data(as_text=True))
     assert "Votre intégration FLOA Pay" in mine and started.steps[2].title in mine
     assert merchant.get(f"/queue/onboardings/{started.id}").status_code == 404
+
+
+def test_admins_define_processes_and_bad_lines_are_explained(app, client, world) -> None:
+    login(client, world.admin)
+    steps = (
+        "signature | Contrat signé | sales | 0\n"
+        "tests | Trois tests réussis | merchant | 10\n"
+        "go_live | Mise en production | support | 1"
+    )
+    saved = client.post("/admin/processes", data={"name": "PSP maison", "steps": steps})
+    assert saved.status_code == 302
+    template = next(t for t in service.templates() if t.name == "PSP maison")
+    assert [s.key for s in template.steps] == ["signature", "tests", "go_live"]
+    bad = client.post("/admin/processes", data={"name": "Autre", "steps": "a | b | nobody | 1"})
+    page = html.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 400 and "Ligne 1 : l'équipe responsable est l'une de" in page
+    missing_go_live = "a | A | sales | 0\nb | B | support | 1"
+    with pytest.raises(ServiceError, match="go_live"):
+        service.save_template(world.admin, "X", "", missing_go_live)
+    with pytest.raises(ServiceError):
+        service.save_template(world.agent, "Y", "", steps)
+    started = service.start(
+        world.literie, world.agent, products=["3X"], signed_on=date.today(), template=template
+    )
+    assert [s.key for s in started.steps] == ["signature", "tests", "go_live"]

@@ -460,3 +460,91 @@ def current_step(onboarding: Onboarding) -> OnboardingStep | None:
 def is_late(onboarding: Onboarding, now: datetime | None = None) -> bool:
     step = current_step(onboarding)
     return bool(step and step.due_at and step.due_at < (now or utcnow()))
+
+
+# --- templates -------------------------------------------------------------------------------
+
+TEAMS = ("sales", "support", "fraud_score", "it_floa", "axepta", "merchant", "worldline", "psp")
+
+
+def parse_steps(text: str) -> list[tuple[str, str, str, int]]:
+    """Steps written one per line as `key | title | owner team | business days`."""
+    steps = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) != 4:
+            raise ServiceError(
+                _l("Line %(n)d: write key | title | owner team | business days.", n=number),
+                field="steps",
+            )
+        key, title, team, days = parts
+        if not key.replace("_", "").isalnum() or len(key) > 40:
+            raise ServiceError(
+                _l("Line %(n)d: the key is letters, digits and _ (at most 40).", n=number),
+                field="steps",
+            )
+        if not title or len(title) > 200:
+            raise ServiceError(
+                _l("Line %(n)d: a title of 1 to 200 characters.", n=number), field="steps"
+            )
+        if team not in TEAMS:
+            raise ServiceError(
+                _l(
+                    "Line %(n)d: the owner team is one of %(teams)s.",
+                    n=number,
+                    teams=", ".join(TEAMS),
+                ),
+                field="steps",
+            )
+        if not days.isdigit() or int(days) > 60:
+            raise ServiceError(
+                _l("Line %(n)d: business days from 0 to 60.", n=number), field="steps"
+            )
+        steps.append((key, title, team, int(days)))
+    keys = [step[0] for step in steps]
+    if len(steps) < 2:
+        raise ServiceError(_l("A process has at least two steps."), field="steps")
+    if len(set(keys)) != len(keys):
+        raise ServiceError(_l("Each step needs its own key."), field="steps")
+    if keys[-1] != "go_live":
+        raise ServiceError(_l("The last step is go_live."), field="steps")
+    return steps
+
+
+def save_template(
+    actor: User | None,
+    name: str,
+    description: str,
+    steps_text: str,
+    existing: OnboardingTemplate | None = None,
+) -> OnboardingTemplate:
+    """Create or change a process; onboardings already running keep their own copy of steps."""
+    if actor is not None and not actor.is_admin:
+        raise ServiceError(_l("Only administrators define onboarding processes."))
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise ServiceError(_l("A process needs a name of at most 120 characters."), field="name")
+    other = db.session.scalar(select(OnboardingTemplate).where(OnboardingTemplate.name == name))
+    if other is not None and other is not existing:
+        raise ServiceError(_l("Another process already has this name."), field="name")
+    steps = parse_steps(steps_text)
+    template = existing or OnboardingTemplate(rules={})
+    template.name = name
+    template.description = (description or "").strip()[:2000]
+    template.steps.clear()
+    db.session.flush()
+    template.steps.extend(
+        TemplateStep(position=i, key=key, title=title, owner_team=team, due_business_days=d)
+        for i, (key, title, team, d) in enumerate(steps)
+    )
+    db.session.add(template)
+    db.session.commit()
+    return template
+
+
+def steps_text(template: OnboardingTemplate) -> str:
+    return "\n".join(
+        f"{s.key} | {s.title} | {s.owner_team} | {s.due_business_days}" for s in template.steps
+    )

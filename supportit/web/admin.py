@@ -35,12 +35,13 @@ from supportit.models import (
     MaintenanceWindow,
     Merchant,
     Monitor,
+    OnboardingTemplate,
     OnCallRotation,
     PaygateAccount,
     Priority,
     User,
 )
-from supportit.services import alerts, monitoring, oncall, paygate, sla, vault
+from supportit.services import alerts, monitoring, onboarding, oncall, paygate, sla, vault
 from supportit.services import calendar as calendar_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import admin_required
@@ -52,6 +53,7 @@ from supportit.web.forms import (
     MaintenanceForm,
     MonitorForm,
     PaygateAccountForm,
+    ProcessForm,
     RotationForm,
     SlaPolicyForm,
     report_service_error,
@@ -554,3 +556,45 @@ def delete_maintenance(window_id: int):
         monitoring.delete_maintenance(current_user, window)
         flash(_("Maintenance window deleted."), "success")
     return redirect(url_for("admin.maintenance"))
+
+
+# --- onboarding processes ----------------------------------------------------------------------
+
+
+@bp.route("/processes", methods=["GET", "POST"])
+@bp.route("/processes/<int:template_id>", methods=["GET", "POST"])
+@admin_required
+def processes(template_id: int | None = None):
+    templates = onboarding.templates()
+    current = None
+    if template_id is not None:
+        current = db.session.get(OnboardingTemplate, template_id) or abort(404)
+    form = ProcessForm()
+    if request.method == "GET" and current is not None:
+        form.name.data = current.name
+        form.description.data = current.description
+        form.steps.data = onboarding.steps_text(current)
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                saved = onboarding.save_template(
+                    current_user,
+                    form.name.data,
+                    form.description.data or "",
+                    form.steps.data,
+                    existing=current,
+                )
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Process %(name)s saved.", name=saved.name), "success")
+                return redirect(url_for("admin.processes", template_id=saved.id))
+        status = 400
+    return render_template(
+        "admin/processes.html",
+        form=form,
+        templates=templates,
+        current=current,
+        teams=onboarding.TEAMS,
+    ), status

@@ -373,6 +373,12 @@ class MaintenanceForm(FlaskForm):
     )
 
 
+class ProcessForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    steps = TextAreaField(_l("Steps"), validators=[DataRequired()])
+
+
 def uploads_from(field: MultipleFileField) -> list[Upload]:
     """The files of a multiple file input; an untouched input sends one nameless part."""
     return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]
