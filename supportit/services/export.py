@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from supportit.db import db
 from supportit.models import Status, Ticket
+from supportit.services import tickets
 
 
 def _summary(ticket: Ticket) -> dict[str, object]:
@@ -33,8 +34,7 @@ def ticket_list(*, limit: int = 50, status: Status | None = None) -> list[dict[s
 
 
 def ticket_document(reference: str) -> dict[str, object] | None:
-    number = Ticket.number_from_reference(reference)
-    ticket = db.session.get(Ticket, number) if number is not None else None
+    ticket = tickets.by_reference(reference)
     if ticket is None:
         return None
     document = _summary(ticket)

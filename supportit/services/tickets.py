@@ -457,3 +457,9 @@ def _email(user: User | None) -> str | None:
 
 def staff_users() -> list[User]:
     return users.active_staff()
+
+
+def by_reference(text: str | None) -> Ticket | None:
+    """The ticket a reference names ("FLOA-000123", "123"), or None. No access check."""
+    number = Ticket.number_from_reference((text or "").strip())
+    return db.session.get(Ticket, number) if number is not None else None

@@ -15,16 +15,14 @@ from flask_login import current_user, login_required
 
 from supportit.db import db
 from supportit.models import Attachment, Ticket, User
+from supportit.services import tickets
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def get_ticket_for(user: User, reference: str) -> Ticket:
-    number = Ticket.number_from_reference(reference)
-    if number is None:
-        abort(404)
-    ticket = db.session.get(Ticket, number)
+    ticket = tickets.by_reference(reference)
     if ticket is None:
         abort(404)
     if user.is_merchant and ticket.merchant_id != user.merchant_id:

@@ -10,9 +10,9 @@ from wtforms.fields.choices import SelectChoice
 
 from supportit.db import db
 from supportit.extensions import csrf
-from supportit.models import Merchant, Ticket
+from supportit.models import Merchant
 from supportit.paygate.report_text import summary
-from supportit.services import paygate
+from supportit.services import paygate, tickets
 from supportit.services.errors import ServiceError
 from supportit.web.access import staff_required
 from supportit.web.forms import InspectForm, report_service_error
@@ -43,11 +43,6 @@ def notify(merchant: str):
     return text + "\n", receipt.http_status, {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def _ticket(reference: str | None) -> Ticket | None:
-    number = Ticket.number_from_reference((reference or "").strip())
-    return db.session.get(Ticket, number) if number is not None else None
-
-
 @bp.route("/queue/paygate/inspect", methods=["GET", "POST"])
 @staff_required
 def inspect():
@@ -74,7 +69,7 @@ def inspect():
         if any(finding.code == "too_large" for finding in report.findings):
             form.raw.data = ""  # a 5 MB paste is not sent back to the browser
         if "attach" in request.form:
-            ticket = _ticket(form.ticket.data)
+            ticket = tickets.by_reference(form.ticket.data)
             if ticket is None:
                 form.ticket.errors = [_("No ticket has this reference.")]
             else:

@@ -10,8 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db, utcnow
-from supportit.models import Incident, IncidentStatus, Monitor, MonitorKind, MonitorResult, Ticket
-from supportit.services import monitoring
+from supportit.models import Incident, IncidentStatus, Monitor, MonitorKind, MonitorResult
+from supportit.services import monitoring, tickets
 from supportit.web.access import staff_required
 from supportit.web.forms import ActionForm, AttachMailForm
 
@@ -83,8 +83,7 @@ def incident(incident_id: int):
     found = db.session.get(Incident, incident_id) or abort(404)
     form = AttachMailForm()
     if form.validate_on_submit():
-        number = Ticket.number_from_reference(form.reference.data.strip())
-        ticket = db.session.get(Ticket, number) if number is not None else None
+        ticket = tickets.by_reference(form.reference.data)
         if ticket is None:
             form.reference.errors = [_("No ticket has this reference.")]
         else:
