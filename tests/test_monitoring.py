@@ -471,3 +471,44 @@ def test_cli_add_list_pause_check_delete(app, world, fake):
     assert runner.invoke(args=["monitors", "pause", "capture", "--resume"]).exit_code == 0
     assert runner.invoke(args=["monitors", "delete", "capture"]).exit_code == 0
     assert runner.invoke(args=["monitors", "check", "capture"]).exit_code == 1
+
+
+def test_daily_uptime_agrees_with_uptime_day_by_day(app, world) -> None:
+    """The status page's 90 bars, in two queries, say what `uptime` says for each day."""
+    now = parse_instant("2026-11-30T15:30:00Z")
+    first = http_monitor("http://127.0.0.1:9")
+    second = monitoring.save_monitor(
+        None,
+        monitoring.MonitorInput(
+            name="second", kind="http", service="payment", target="http://127.0.0.1:9/x"
+        ),
+    )
+    for monitor, failures in ((first, 6), (second, 30)):
+        for days_back in range(1, 20):  # hourly aggregates, older than the raw results' cutoff
+            db.session.add(
+                MonitorHourly(
+                    monitor_id=monitor.id,
+                    checks=60,
+                    failures=failures if days_back % 3 else 0,
+                    hour=now.replace(minute=0) - timedelta(days=days_back),
+                )
+            )
+        for minutes_back in range(0, 3 * 24 * 60, 17):  # raw results around today
+            db.session.add(
+                MonitorResult(
+                    monitor_id=monitor.id,
+                    checked_at=now - timedelta(minutes=minutes_back),
+                    status=CheckStatus.DOWN if minutes_back % 5 == 0 else CheckStatus.UP,
+                    in_maintenance=minutes_back % 7 == 0,
+                )
+            )
+    db.session.commit()
+    with time_machine.travel(now - timedelta(days=6), tick=False):  # cutoff inside the period
+        days = monitoring.daily_uptime([first.id, second.id], 30, now)
+        for day in days:
+            end = min(day.day + timedelta(days=1), now)
+            values = [monitoring.uptime(m.id, day.day, end) for m in (first, second)]
+            known = [value for value in values if value is not None]
+            expected = min(known) if known else None
+            assert day.uptime == pytest.approx(expected), day.day
+    assert any(day.uptime is not None and day.uptime < 100 for day in days)

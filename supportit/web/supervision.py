@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -149,5 +149,4 @@ def status():
         ongoing=ongoing,
         labels_by_service=monitoring.SERVICES,
         now=now,
-        wants=request.args.get("format"),
     )
