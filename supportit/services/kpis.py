@@ -245,6 +245,7 @@ def _onboarding_tables(filters: Filters, business) -> dict[str, Table]:  # type:
         query = query.where(Onboarding.merchant_id == filters.merchant_id)
     onboardings = list(db.session.scalars(query))
     now = utcnow()
+    day_seconds = _business_day_seconds(business)
     done_days: dict[tuple[int, str], list[float]] = defaultdict(list)
     waiting: dict[tuple[int, str], list[float]] = defaultdict(list)
     totals = []
@@ -253,9 +254,7 @@ def _onboarding_tables(filters: Filters, business) -> dict[str, Table]:  # type:
             if step.started_at is None:
                 continue
             end = step.done_at or now
-            days = business.between(step.started_at, end).total_seconds() / (
-                _business_day_seconds(business)
-            )
+            days = business.between(step.started_at, end).total_seconds() / day_seconds
             if step.status is StepStatus.DONE:
                 if step.done_at and filters.since <= step.done_at < filters.until:
                     done_days[(step.position, step.title)].append(days)
@@ -264,7 +263,7 @@ def _onboarding_tables(filters: Filters, business) -> dict[str, Table]:  # type:
         if onboarding.live_at and filters.since <= onboarding.live_at < filters.until:
             totals.append(
                 business.between(onboarding.started_at, onboarding.live_at).total_seconds()
-                / _business_day_seconds(business)
+                / day_seconds
             )
     lead = Table(
         "onboarding_steps",
