@@ -54,3 +54,23 @@ def test_the_demo_has_someone_on_call_now_and_a_second_layer(app) -> None:
     assert [s.rotation.layer for s in layers] == [1, 2]
     assert oncall.contact_methods(layers[0].user)
     assert demo.load().created == 0  # still idempotent
+
+
+def test_the_demo_onboardings_are_at_three_stages(app) -> None:
+    from supportit.models import Onboarding, StepStatus
+
+    demo.load()
+    stages = {
+        o.merchant.name: (
+            o.status.value,
+            next((s.key for s in o.steps if s.status is not StepStatus.DONE), None),
+        )
+        for o in db.session.scalars(select(Onboarding))
+    }
+    assert stages == {
+        "Ma Literie": ("live", None),
+        "Voyages Soleil": ("active", "axepta_setup"),
+        "Casa Lumbre": ("active", "info_check"),
+    }
+    assert users.authenticate("lucia@casalumbre.example", "demo-lucia").language == "en"
+    assert demo.load().created == 0

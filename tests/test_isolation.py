@@ -47,6 +47,16 @@ def bobs_ticket(world):
 
 
 def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticket) -> None:
+    from datetime import date
+
+    from supportit.services import onboarding
+
+    bobs_onboarding = onboarding.start(
+        world.soleil, world.agent, products=["1XD"], signed_on=date(2026, 11, 2)
+    )
+    evidence = onboarding.add_evidence(
+        bobs_onboarding.steps[1], world.agent, "", None, Upload("kbis.pdf", b"%PDF confidential")
+    )
     version = bobs_ticket.version
     messages = len(bobs_ticket.messages)
     values = {
@@ -65,9 +75,10 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "incident_id": 1,
         "window_id": 1,
         "change": "pause",
-        "onboarding_id": 1,
-        "step_id": 1,
-        "check_id": 1,
+        "onboarding_id": bobs_onboarding.id,
+        "step_id": bobs_onboarding.steps[1].id,
+        "check_id": bobs_onboarding.checks[0].id,
+        "evidence_id": evidence.id,
         "team": "daf",
         "template_id": 1,
         "merchant": bobs_ticket.merchant_id,

@@ -48,7 +48,8 @@ def test_signature_creates_the_onboarding_issue_from_the_outbox(app, world, jira
     assert link.issue_key == "ONB-1" and started.jira_key == "ONB-1"
     fields = jira.issues["ONB-1"]["fields"]
     assert "Voyages Soleil" in fields["summary"] and link.label in fields["labels"]
-    assert any(e.kind == "jira" and "ONB-1" in e.detail for e in started.events)
+    told = next(e for e in started.events if e.kind == "jira")
+    assert "ONB-1" in told.detail and told.data == {"what": "created", "key": "ONB-1"}
 
 
 def test_jira_down_for_an_hour_loses_nothing_and_creates_once(app, world, jira) -> None:

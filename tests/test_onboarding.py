@@ -84,17 +84,20 @@ def test_go_live_waits_for_the_recette_and_every_sign_off(world, started) -> Non
     go_live = started.steps[-1]
     with pytest.raises(ServiceError) as refused:
         service.move_step(go_live, world.agent, StepStatus.DONE)
-    assert "daf" in str(refused.value.message) and "1XD · cancellation" in str(refused.value)
+    said = str(refused.value.message)
+    assert "Finance (DAF)" in said and "1XD · Commandes de test annulées" in said
+    assert "daf" not in said and "cancellation" not in said  # the reader's words, not codes
     assert started.status is OnboardingStatus.ACTIVE
     for check in started.checks:
         service.set_check(check, world.agent, RecetteStatus.DONE)
     for team in service.SIGN_OFF_TEAMS[:-1]:
         service.sign(started, team, world.agent)
-    with pytest.raises(ServiceError, match="marketing"):
+    with pytest.raises(ServiceError, match="Marketing"):
         service.move_step(go_live, world.agent, StepStatus.DONE)
     service.sign(started, "marketing", world.agent)
     service.move_step(go_live, world.agent, StepStatus.DONE)
     assert started.status is OnboardingStatus.LIVE and started.live_at is not None
+    assert service.recently_live() == [started] and started not in service.board()
     with pytest.raises(ServiceError, match="est close"):
         service.move_step(started.steps[2], world.agent, StepStatus.TODO)
 
@@ -191,3 +194,75 @@ def test_admins_define_processes_and_bad_lines_are_explained(app, client, world)
         world.literie, world.agent, products=["3X"], signed_on=date.today(), template=template
     )
     assert [s.key for s in started.steps] == ["signature", "tests", "go_live"]
+
+
+def test_evidence_files_are_kept_on_the_step_for_staff_only(client, world, started) -> None:
+    import io
+
+    login(client, world.agent)
+    step = started.steps[1]
+    sent = client.post(
+        f"/queue/onboardings/steps/{step.id}",
+        data={"file": (io.BytesIO(b"%PDF-1.4 Axepta OK"), "confirmation axepta.pdf")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    page = html.unescape(sent.get_data(as_text=True))
+    evidence = step.evidence[-1]
+    assert (evidence.filename, evidence.size, evidence.note) == ("confirmation axepta.pdf", 18, "")
+    assert f"/queue/onboardings/evidence/{evidence.id}/file" in page
+    download = client.get(f"/queue/onboardings/evidence/{evidence.id}/file")
+    assert download.data == b"%PDF-1.4 Axepta OK"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.headers["Content-Type"] == "application/pdf"
+    empty = client.post(
+        f"/queue/onboardings/steps/{step.id}",
+        data={"file": (io.BytesIO(b""), "vide.txt")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert "Le fichier vide.txt est vide." in html.unescape(empty.get_data(as_text=True))
+    assert len(step.evidence) == 1
+    merchant = client.application.test_client()
+    login(merchant, world.bob)
+    assert merchant.get(f"/queue/onboardings/evidence/{evidence.id}/file").status_code == 404
+
+
+def _history(page: str) -> str:
+    """The history's text, tags removed."""
+    import re
+
+    return re.sub(r"<[^>]+>", "", page.split('data-testid="history"', 1)[1].split("</ul>", 1)[0])
+
+
+def test_the_history_is_told_in_sentences_in_the_reader_language(client, world, started) -> None:
+    service.move_step(started.steps[1], world.agent, StepStatus.WAITING_MERCHANT, now=MONDAY)
+    with pytest.raises(ServiceError):
+        service.move_step(started.steps[-1], world.agent, StepStatus.DONE)
+    service.sign(started, "daf", world.agent)
+    service.set_check(started.checks[0], world.agent, RecetteStatus.DONE, reference="VS-1")
+    with pytest.raises(ServiceError):
+        service.move_step(started.steps[1], world.agent, StepStatus.BLOCKED)
+    login(client, world.agent)
+    french = html.unescape(_history(client.get(f"/queue/onboardings/{started.id}").data.decode()))
+    for sentence in (
+        "Intégration démarrée avec le processus FLOA via Axepta pour 1XD.",
+        "« Ticket Jira et fiche Salesforce créés » : en cours → en attente du marchand",
+        "Refusé sur « Mise en production, Axepta notifié » : « Ticket Jira et fiche Salesforce "
+        "créés » doit être terminée avant.",
+        "Finance (DAF) a validé.",
+        "1XD · Commande de test en intégration (panier au-dessus du minimum), conformité : "
+        "terminée (VS-1)",
+        "Refusé sur « Ticket Jira et fiche Salesforce créés » : bloquée sans dire pourquoi.",
+    ):
+        assert sentence in french, sentence
+    for code in ("waiting_merchant", "sign_off", "refused", "in_progress", "daf"):
+        assert code not in french, code
+    world.agent.language = "en"
+    db.session.commit()
+    english = html.unescape(_history(client.get(f"/queue/onboardings/{started.id}").data.decode()))
+    assert "Finance (DAF) signed off." in english
+    # Step titles are the process's own words (the admin's); the sentence around them is English.
+    assert (
+        "“Ticket Jira et fiche Salesforce créés”: in progress → waiting on the merchant" in english
+    )

@@ -129,6 +129,11 @@ class StepEvidence(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str | None] = mapped_column(String(200))
+    # A file (a signed form, a screenshot of the Axepta set-up), stored like ticket attachments.
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(127))
+    size: Mapped[int | None]
+    sha256: Mapped[str | None] = mapped_column(String(64))
 
     step: Mapped[OnboardingStep] = relationship(back_populates="evidence")
     author: Mapped[User | None] = relationship()
@@ -190,7 +195,9 @@ class OnboardingEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(30))
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")  # English, for exports and logs
+    # What the page needs to tell the event in the reader's language (codes, not sentences).
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     onboarding: Mapped[Onboarding] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

@@ -80,6 +80,17 @@ MERCHANTS = [
         "contacts": [("Bob Marchand", "bob@voyages-soleil.example", None, "CTO")],
         "user": ("bob@voyages-soleil.example", "Bob Marchand", "demo-bob"),
     },
+    {
+        # Signed last week, early in the process: FLOA waits for its company documents.
+        "name": "Casa Lumbre",
+        "country": "ES",
+        "language": "en",
+        "environment": MerchantEnvironment.RECETTE,
+        "products": ["3X", "4X"],
+        "identifiers": [],
+        "contacts": [("Lucía Ortega", "lucia@casalumbre.example", "+34 910 000 001", "CEO")],
+        "user": ("lucia@casalumbre.example", "Lucía Ortega", "demo-lucia"),
+    },
 ]
 
 
@@ -281,7 +292,8 @@ def _get_or_create_user(
     if user is not None:
         result.existing += 1
         return user
-    user = User(email=email, name=name, role=role, merchant=merchant, language="fr")
+    language = merchant.language if merchant and merchant.language in ("fr", "en") else "fr"
+    user = User(email=email, name=name, role=role, merchant=merchant, language=language)
     user.set_password(password)
     db.session.add(user)
     result.created += 1
@@ -388,50 +400,86 @@ def load() -> LoadResult:
 
 
 def _load_onboardings(result: LoadResult, merchants: dict, agents: list[User]) -> None:  # type: ignore[type-arg]
-    """Ma Literie went live in the spring; Voyages Soleil waits on Axepta, a day late."""
+    """Three stages: Ma Literie went live in the spring; Voyages Soleil waits on Axepta, a day
+    late; Casa Lumbre signed last week and FLOA waits for its company documents."""
     from datetime import date, timedelta
 
     from supportit.db import utcnow
     from supportit.models import Onboarding, RecetteStatus, StepStatus
     from supportit.services import onboarding
 
-    if db.session.scalar(select(Onboarding.id).limit(1)) is not None:
-        result.existing += 1
-        return
+    def started(name: str) -> bool:
+        return (
+            db.session.scalar(
+                select(Onboarding.id).where(Onboarding.merchant_id == merchants[name].id).limit(1)
+            )
+            is not None
+        )
+
     agent = agents[0]
     now = utcnow()
-    live = onboarding.start(
-        merchants["Ma Literie"],
-        agent,
-        products=["3X", "4X"],
-        signed_on=date(2026, 3, 2),
-        salesforce_account_id="0015g00000MaLit",
-        salesforce_url="https://floa.my.salesforce.com/0015g00000MaLit",
-        now=now - timedelta(days=260),
-    )
-    for step in live.steps[1:-1]:
-        onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=230))
-    for check in live.checks:
-        onboarding.set_check(check, agent, RecetteStatus.DONE, reference=f"ML-TEST-{check.product}")
-    for team in onboarding.SIGN_OFF_TEAMS:
-        onboarding.sign(live, team, agent)
-    onboarding.move_step(live.steps[-1], agent, StepStatus.DONE, now=now - timedelta(days=225))
-    waiting = onboarding.start(
-        merchants["Voyages Soleil"],
-        agent,
-        products=["1XD"],
-        signed_on=date.today() - timedelta(days=12),
-        now=now - timedelta(days=12),
-    )
-    for step in waiting.steps[1:7]:
-        onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=8))
-    axepta = waiting.steps[7]
-    onboarding.move_step(axepta, agent, StepStatus.WAITING_AXEPTA, now=now - timedelta(days=8))
-    onboarding.add_evidence(
-        axepta, agent, "IDs FLOA envoyés à Axepta, relance faite.", "AXP-REQ-5521"
-    )
-    onboarding.sign(waiting, "score", agent)
-    result.created += 1
+    if not started("Ma Literie"):
+        live = onboarding.start(
+            merchants["Ma Literie"],
+            agent,
+            products=["3X", "4X"],
+            signed_on=date(2026, 3, 2),
+            salesforce_account_id="0015g00000MaLit",
+            salesforce_url="https://floa.my.salesforce.com/0015g00000MaLit",
+            now=now - timedelta(days=260),
+        )
+        for step in live.steps[1:-1]:
+            onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=230))
+        for check in live.checks:
+            onboarding.set_check(
+                check, agent, RecetteStatus.DONE, reference=f"ML-TEST-{check.product}"
+            )
+        for team in onboarding.SIGN_OFF_TEAMS:
+            onboarding.sign(live, team, agent, now=now - timedelta(days=226))
+        onboarding.move_step(live.steps[-1], agent, StepStatus.DONE, now=now - timedelta(days=225))
+        result.created += 1
+    if not started("Voyages Soleil"):
+        waiting = onboarding.start(
+            merchants["Voyages Soleil"],
+            agent,
+            products=["1XD"],
+            signed_on=date.today() - timedelta(days=12),
+            now=now - timedelta(days=12),
+        )
+        for step in waiting.steps[1:7]:
+            onboarding.move_step(step, agent, StepStatus.DONE, now=now - timedelta(days=8))
+        axepta = waiting.steps[7]
+        onboarding.move_step(axepta, agent, StepStatus.WAITING_AXEPTA, now=now - timedelta(days=8))
+        onboarding.add_evidence(
+            axepta,
+            agent,
+            "IDs FLOA envoyés à Axepta, relance faite.",
+            "AXP-REQ-5521",
+            now=now - timedelta(days=3),
+        )
+        onboarding.sign(waiting, "score", agent, now=now - timedelta(days=2))
+        result.created += 1
+    if not started("Casa Lumbre"):
+        early = onboarding.start(
+            merchants["Casa Lumbre"],
+            agent,
+            products=["3X", "4X"],
+            signed_on=date.today() - timedelta(days=5),
+            salesforce_account_id="0015g00000CaLum",
+            salesforce_url="https://floa.my.salesforce.com/0015g00000CaLum",
+            now=now - timedelta(days=5),
+        )
+        onboarding.move_step(early.steps[1], agent, StepStatus.DONE, now=now - timedelta(days=1))
+        check = early.steps[2]
+        onboarding.move_step(check, agent, StepStatus.WAITING_MERCHANT, now=now - timedelta(days=3))
+        onboarding.add_evidence(
+            check,
+            agent,
+            "Extrait du registre du commerce (équivalent Kbis) et RIB demandés à Lucía Ortega.",
+            None,
+            now=now - timedelta(days=1),
+        )
+        result.created += 1
 
 
 def _load_monitors(result: LoadResult, merchant: Merchant) -> None:

@@ -149,7 +149,9 @@ def push_pending(now: datetime | None = None) -> int:
         except _Refused as error:
             link.state = JiraState.REFUSED
             link.last_error = str(error)
-            _announce(link, f"Jira a refusé la création : {error}")
+            _announce(
+                link, f"Jira a refusé la création : {error}", what="refused", error=str(error)
+            )
             db.session.commit()
             continue
         link.issue_key = key
@@ -160,7 +162,7 @@ def push_pending(now: datetime | None = None) -> int:
             onboarding = db.session.get(Onboarding, link.onboarding_id)
             if onboarding is not None:
                 onboarding.jira_key = key
-        _announce(link, f"Issue Jira {key} créée.")
+        _announce(link, f"Issue Jira {key} créée.", what="created", key=key)
         db.session.commit()
         created += 1
     return created
@@ -204,15 +206,17 @@ def _postpone(link: JiraLink, reason: str, now: datetime) -> None:
     log.warning("Jira: %s postponed %d s (%s)", link.label, wait, reason)
 
 
-def _announce(link: JiraLink, text: str) -> None:
-    """Tell the ticket (an internal note) or the onboarding (its history)."""
+def _announce(link: JiraLink, text: str, **data: Any) -> None:
+    """Tell the ticket (an internal note) or the onboarding (its history, `data` for the page)."""
     if link.ticket_id is not None:
         ticket = db.session.get(Ticket, link.ticket_id)
         if ticket is not None:
             tickets.add_external_note(ticket, "Jira", text)
     elif link.onboarding_id is not None:
         db.session.add(
-            OnboardingEvent(onboarding_id=link.onboarding_id, kind="jira", detail=text[:2000])
+            OnboardingEvent(
+                onboarding_id=link.onboarding_id, kind="jira", detail=text[:2000], data=data or None
+            )
         )
 
 
@@ -274,11 +278,20 @@ def apply_update(
         _announce(
             link,
             f"Commentaire Jira de {comment.get('author') or 'Jira'} :\n{comment.get('body', '')}",
+            what="comment",
+            author=comment.get("author") or "Jira",
+            body=str(comment.get("body", ""))[:1500],
         )
         told += 1
     if status and status != link.last_status:
         if link.last_status is not None:
-            _announce(link, f"Statut Jira : {link.last_status} → {status}")
+            _announce(
+                link,
+                f"Statut Jira : {link.last_status} → {status}",
+                what="status",
+                old=link.last_status,
+                new=status,
+            )
             told += 1
         link.last_status = status
     link.seen_comments = sorted(seen)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,7 +36,7 @@ from supportit.models import (
     User,
 )
 from supportit.paygate.codes import explain_code
-from supportit.services import calendar
+from supportit.services import attachments, blobs, calendar
 from supportit.services.errors import ServiceError, StaleTicket
 
 SIGN_OFF_TEAMS = ("score", "fraud", "it", "daf", "marketing")
@@ -144,10 +146,16 @@ def _event(
     kind: str,
     detail: str = "",
     at: datetime | None = None,
+    **data: Any,
 ) -> None:
+    """One history entry: `detail` in English for exports, `data` for the page to translate."""
     onboarding.events.append(
         OnboardingEvent(
-            actor_id=actor.id if actor else None, kind=kind, detail=detail[:2000], at=at or utcnow()
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            detail=detail[:2000],
+            at=at or utcnow(),
+            data=data or None,
         )
     )
 
@@ -216,7 +224,15 @@ def start(
     first.status, first.started_at, first.done_at = StepStatus.DONE, now, now
     if len(onboarding.steps) > 1:
         _begin(onboarding.steps[1], now)
-    _event(onboarding, actor, "started", f"{template.name} · {', '.join(products)}", now)
+    _event(
+        onboarding,
+        actor,
+        "started",
+        f"{template.name} · {', '.join(products)}",
+        now,
+        template=template.name,
+        products=products,
+    )
     db.session.add(onboarding)
     db.session.commit()
     from supportit.services import jira_sync  # created by the outbox: Jira may be down
@@ -252,6 +268,18 @@ def missing_for_go_live(onboarding: Onboarding) -> list[Missing]:
     return missing
 
 
+def _missing_names(missing: list[Missing]) -> str:
+    """What go-live waits for, in the reader's words ("Finance (DAF)", not "daf")."""
+    from supportit import labels
+
+    return ", ".join(
+        f"{m.product} · {labels.RECETTE_ITEM_LABELS.get(m.item or '', m.item)}"
+        if m.what == "check"
+        else str(labels.TEAM_LABELS.get(m.name, m.name))
+        for m in missing
+    )
+
+
 def move_step(
     step: OnboardingStep,
     actor: User | None,
@@ -266,9 +294,18 @@ def move_step(
     now = now or utcnow()
     reason = " ".join((reason or "").split())
 
-    def refuse(message, detail: str) -> None:  # type: ignore[no-untyped-def]
+    def refuse(message, detail: str, why: str, **data: Any) -> None:  # type: ignore[no-untyped-def]
         db.session.rollback()
-        _event(onboarding, actor, "refused", f"{step.title}: {detail}")
+        _event(
+            onboarding,
+            actor,
+            "refused",
+            f"{step.title}: {detail}",
+            step=step.title,
+            status=status.value,
+            why=why,
+            **data,
+        )
         db.session.commit()
         raise ServiceError(message, field="status")
 
@@ -276,23 +313,34 @@ def move_step(
         refuse(
             _l("Someone else changed this step a moment ago: look at it again before moving it."),
             "changed by someone else at the same moment",
+            "stale",
         )
     if onboarding.status is not OnboardingStatus.ACTIVE:
-        refuse(_l("This onboarding is closed."), "onboarding closed")
+        refuse(_l("This onboarding is closed."), "onboarding closed", "closed")
     earlier = [s for s in onboarding.steps if s.position < step.position]
     if status is not StepStatus.TODO and any(s.status is not StepStatus.DONE for s in earlier):
         first = next(s for s in earlier if s.status is not StepStatus.DONE)
         refuse(
             _l("“%(step)s” must be done first: steps are taken in order.", step=first.title),
             f"skipping “{first.title}”",
+            "order",
+            first=first.title,
         )
     if status is StepStatus.BLOCKED and not reason:
-        refuse(_l("Say why the step is blocked."), "blocked without a reason")
+        refuse(_l("Say why the step is blocked."), "blocked without a reason", "no_reason")
     if status is StepStatus.DONE and step.key == "go_live":
         missing = missing_for_go_live(onboarding)
         if missing:
             names = ", ".join(m.name for m in missing)
-            refuse(_l("Go-live waits for: %(names)s.", names=names), f"go-live refused: {names}")
+            refuse(
+                _l("Go-live waits for: %(names)s.", names=_missing_names(missing)),
+                f"go-live refused: {names}",
+                "go_live",
+                missing=[
+                    {"what": m.what, "name": m.name, "product": m.product, "item": m.item}
+                    for m in missing
+                ],
+            )
     old = step.status
     step.status = status
     step.blocked_reason = reason if status is StepStatus.BLOCKED else None
@@ -305,6 +353,11 @@ def move_step(
         actor,
         "step",
         f"{step.title}: {old.value} → {status.value}" + (f" ({reason})" if reason else ""),
+        now,
+        step=step.title,
+        old=old.value,
+        new=status.value,
+        reason=reason or None,
     )
     if status is StepStatus.DONE:
         following = next((s for s in onboarding.steps if s.position > step.position), None)
@@ -313,7 +366,7 @@ def move_step(
         if step.key == "go_live":
             onboarding.status = OnboardingStatus.LIVE
             onboarding.live_at = now
-            _event(onboarding, actor, "live", "", now)
+            _event(onboarding, actor, "live", "", now, merchant=onboarding.merchant.name)
     try:
         db.session.commit()
     except StaleDataError:
@@ -323,31 +376,59 @@ def move_step(
         ) from None
 
 
-def add_evidence(step: OnboardingStep, actor: User, note: str, reference: str | None) -> None:
+def add_evidence(
+    step: OnboardingStep,
+    actor: User,
+    note: str,
+    reference: str | None,
+    upload: attachments.Upload | None = None,
+    now: datetime | None = None,
+) -> StepEvidence:
+    """A note, a reference (an Axepta request number...) and/or a file kept on the step."""
     _require_staff(actor)
     note = (note or "").strip()
-    if not note and not (reference or "").strip():
-        raise ServiceError(_l("Write a note or give a reference."), field="note")
-    step.evidence.append(
-        StepEvidence(
-            author_id=actor.id, note=note[:5000], reference=(reference or "").strip()[:200] or None
-        )
+    reference = (reference or "").strip()[:200] or None
+    if not note and not reference and upload is None:
+        raise ServiceError(_l("Write a note, give a reference or add a file."), field="note")
+    now = now or utcnow()
+    evidence = StepEvidence(author_id=actor.id, note=note[:5000], reference=reference, at=now)
+    if upload is not None:
+        attachments.validate([upload])
+        # Written before the row is committed: a row never points to a missing file.
+        evidence.sha256 = blobs.write(current_app.config["ATTACHMENT_DIR"], upload.data)
+        evidence.filename = attachments.clean_filename(upload.filename)
+        evidence.content_type = attachments.content_type_for(evidence.filename)
+        evidence.size = len(upload.data)
+    step.evidence.append(evidence)
+    said = reference or note[:200] or evidence.filename or ""
+    _event(
+        step.onboarding,
+        actor,
+        "evidence",
+        f"{step.title}: {said}",
+        now,
+        step=step.title,
+        reference=reference,
+        note=note[:200] or None,
+        file=evidence.filename,
     )
-    _event(step.onboarding, actor, "evidence", f"{step.title}: {(reference or note)[:200]}")
     db.session.commit()
+    return evidence
 
 
-def sign(onboarding: Onboarding, team: str, actor: User, note: str = "") -> None:
+def sign(
+    onboarding: Onboarding, team: str, actor: User, note: str = "", now: datetime | None = None
+) -> None:
     _require_staff(actor)
     sign_off = next((s for s in onboarding.sign_offs if s.team == team), None)
     if sign_off is None:
         raise ServiceError(_l("Unknown sign-off."))
     if sign_off.signed_at is not None:
         return
-    sign_off.signed_at = utcnow()
+    sign_off.signed_at = now or utcnow()
     sign_off.signed_by_id = actor.id
     sign_off.note = (note or "")[:500]
-    _event(onboarding, actor, "sign_off", team)
+    _event(onboarding, actor, "sign_off", team, sign_off.signed_at, team=team)
     db.session.commit()
 
 
@@ -372,6 +453,10 @@ def set_check(
         "recette",
         f"{check.product} · {check.item}: {status.value}"
         + (f" ({check.reference})" if check.reference else ""),
+        product=check.product,
+        item=check.item,
+        status=status.value,
+        reference=check.reference,
     )
     db.session.commit()
 
@@ -421,6 +506,11 @@ def tick_from_notifications(onboarding: Onboarding) -> int:
                     None,
                     "recette",
                     f"{check.product} · {check.item}: done from a notification ({reference})",
+                    product=check.product,
+                    item=check.item,
+                    status=RecetteStatus.DONE.value,
+                    reference=reference,
+                    automatic=True,
                 )
                 ticked += 1
                 break
@@ -451,6 +541,18 @@ def board() -> list[Onboarding]:
     )
     now = utcnow()
     return sorted(active, key=lambda o: (not is_late(o, now), o.signed_on))
+
+
+def recently_live(limit: int = 10) -> list[Onboarding]:
+    """The last merchants to go live, newest first: what the board has already delivered."""
+    return list(
+        db.session.scalars(
+            select(Onboarding)
+            .where(Onboarding.status == OnboardingStatus.LIVE)
+            .order_by(Onboarding.live_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def current_step(onboarding: Onboarding) -> OnboardingStep | None:

@@ -18,12 +18,15 @@ from supportit.models import (
     OnboardingTemplate,
     RecetteCheck,
     RecetteStatus,
+    StepEvidence,
     StepStatus,
 )
 from supportit.services import jira_sync
 from supportit.services import onboarding as service
+from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError
 from supportit.web.access import merchant_required, staff_required
+from supportit.web.files import send_stored
 from supportit.web.forms import ActionForm
 
 bp = Blueprint("onboarding", __name__)
@@ -39,6 +42,7 @@ def board():
     return render_template(
         "onboarding/board.html",
         onboardings=service.board(),
+        live=service.recently_live(),
         current_step=service.current_step,
         is_late=service.is_late,
         merchants=list(db.session.scalars(select(Merchant).order_by(Merchant.name))),
@@ -109,10 +113,16 @@ def move(step_id: int):
     onboarding = step.onboarding
     if not ActionForm().validate_on_submit():
         abort(400)
+    sent = request.files.get("file")
+    upload = Upload(sent.filename, sent.read()) if sent and sent.filename else None
     try:
-        if request.form.get("note") or request.form.get("reference"):
+        if request.form.get("note") or request.form.get("reference") or upload:
             service.add_evidence(
-                step, current_user, request.form.get("note", ""), request.form.get("reference")
+                step,
+                current_user,
+                request.form.get("note", ""),
+                request.form.get("reference"),
+                upload,
             )
         if request.form.get("status"):
             try:
@@ -129,6 +139,19 @@ def move(step_id: int):
     except ServiceError as error:
         flash(str(error.message), "danger")
     return _back(onboarding, f"#step-{step_id}")
+
+
+@bp.route("/queue/onboardings/evidence/<int:evidence_id>/file")
+@staff_required
+def evidence_file(evidence_id: int):
+    evidence = db.session.get(StepEvidence, evidence_id)
+    if evidence is None or evidence.sha256 is None:
+        abort(404)
+    return send_stored(
+        evidence.sha256,
+        evidence.content_type or "application/octet-stream",
+        evidence.filename or "evidence",
+    )
 
 
 @bp.route("/queue/onboardings/checks/<int:check_id>", methods=["POST"])
