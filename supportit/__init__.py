@@ -33,7 +33,11 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
     database.db.init_app(app)
     extensions.migrate.init_app(
-        app, database.db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True
+        app,
+        database.db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        include_object=models_only,
     )
     extensions.csrf.init_app(app)
     extensions.bootstrap.init_app(app)
@@ -46,6 +50,13 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
+    """Alembic compares the models' tables only: SQLite's FTS5 index tables are its own."""
+    from supportit.models.kb import is_fts_table
+
+    return not (type_ == "table" and reflected and name and is_fts_table(name))
 
 
 def _init_login(app: Flask) -> None:
@@ -73,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
         admin,
         alerts,
         auth,
+        help,
         kpis,
         mailroom,
         onboarding,
@@ -85,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(help.bp)
     app.register_blueprint(kpis.bp)
     app.register_blueprint(mailroom.bp)
     app.register_blueprint(onboarding.bp)

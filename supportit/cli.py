@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -35,6 +36,7 @@ oncall_group = click.Group("oncall", help="On-call rotations, overrides and aler
 alerts_group = click.Group("alerts", help="Raise, list, acknowledge and resolve alerts.")
 monitors_group = click.Group("monitors", help="The scheduler process: SLA checks and monitors.")
 paygate_group = click.Group("paygate", help="Computop Paygate: inspect requests and answers.")
+kb_group = click.Group("kb", help="The knowledge base: load, export and search articles.")
 
 
 @monitors_group.command("run")
@@ -942,7 +944,75 @@ def paygate_keys_delete(mid: str) -> None:
     click.echo(f"{mid}: deleted")
 
 
+@kb_group.command("sync")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of Markdown articles (default: the project's kb/).",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace articles edited in the UI since the last sync."
+)
+def kb_sync(directory: Path | None, force: bool) -> None:
+    """Load the articles of kb/ into the database. Running it again changes nothing."""
+    from supportit import PROJECT_ROOT
+    from supportit.services import kb
+
+    directory = directory or PROJECT_ROOT / "kb"
+    if not directory.is_dir():
+        raise click.ClickException(f"{directory} is not a folder")
+    result = kb.sync(directory, force=force)
+    click.echo(
+        f"Knowledge base: {len(result.created)} created, {len(result.updated)} updated, "
+        f"{result.unchanged} unchanged, {len(result.retired)} unpublished (file removed)."
+    )
+    for slug in result.kept_ui_edits:
+        click.echo(
+            f"  kept the UI's edit of {slug}: export it (supportit kb export --slug {slug}) "
+            "or sync with --force",
+        )
+    for error in result.errors:
+        click.echo(f"  skipped {error}", err=True)
+    if result.errors:
+        raise SystemExit(1)
+
+
+@kb_group.command("export")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to write to (default: the project's kb/).",
+)
+@click.option("--slug", "slugs", multiple=True, help="Only this article (repeatable).")
+def kb_export(directory: Path | None, slugs: tuple[str, ...]) -> None:
+    """Write articles back to Markdown files, edits made in the UI included."""
+    from supportit import PROJECT_ROOT
+    from supportit.services import kb
+
+    written = kb.export(directory or PROJECT_ROOT / "kb", slugs or None)
+    for path in written:
+        click.echo(str(path))
+    if slugs and len(written) < len(slugs):
+        raise click.ClickException("some slugs are not in the knowledge base")
+
+
+@kb_group.command("search")
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", default=10, show_default=True)
+def kb_search_command(query: tuple[str, ...], limit: int) -> None:
+    """Search the published articles as the help centre does: slug, category, English title."""
+    from supportit.services import kb
+
+    for article in kb.search(" ".join(query), limit=limit):
+        click.echo(f"{article.slug}\t{article.category}\t{article.title_en}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(kb_group)
     app.cli.add_command(paygate_group)
     app.cli.add_command(alerts_group)
     app.cli.add_command(monitors_group)

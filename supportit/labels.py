@@ -39,6 +39,15 @@ CATEGORY_SHORT_LABELS = {
 }
 
 # One line that tells a merchant which category fits, shown beside the choice.
+# The help centre's sections: the four queues, and what belongs to none of them.
+KB_CATEGORY_LABELS = {
+    "onboarding": _l("Onboarding / set-up"),
+    "integration": _l("Integration / acceptance testing"),
+    "run": _l("Production incidents (RUN)"),
+    "order_management": _l("Order management"),
+    "general": _l("Working with the support team"),
+}
+
 CATEGORY_HELP = {
     Category.ONBOARDING: _l(
         "Contract, merchant file, portal credentials, MID/MSID, FLOA parameters, go-live date, "

@@ -102,6 +102,12 @@ def pretty_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2)
 
 
+def _kb_insertion(article, language: str, url: str) -> str:  # type: ignore[no-untyped-def]
+    from supportit.services import kb
+
+    return kb.insertion_text(article, language, url)
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.context_processor(_incidents_for_merchants)
@@ -117,4 +123,5 @@ def init_app(app: Flask) -> None:
         sla_left=sla_left,
         explain=explain_paygate_code,
         paygate_outcome=paygate_outcome,
+        kb_insertion=_kb_insertion,
     )

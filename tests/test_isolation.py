@@ -79,8 +79,10 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "step_id": bobs_onboarding.steps[1].id,
         "check_id": bobs_onboarding.checks[0].id,
         "evidence_id": evidence.id,
+        "slug": "mac-hmac",
         "team": "daf",
         "template_id": 1,
+        "article_id": 1,
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)

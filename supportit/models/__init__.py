@@ -10,6 +10,7 @@ from supportit.models.alert import (
     NotificationChannel,
     NotificationStatus,
 )
+from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
 from supportit.models.mail import (
     InboundMail,
     InboundReason,
@@ -79,10 +80,13 @@ from supportit.models.user import Role, User
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "KB_CATEGORIES",
     "Alert",
     "AlertEvent",
     "AlertSource",
     "AlertStatus",
+    "Article",
+    "ArticleSearch",
     "Attachment",
     "Category",
     "CheckStatus",
@@ -90,6 +94,7 @@ __all__ = [
     "Contact",
     "ContactKind",
     "ContactMethod",
+    "Deflection",
     "Environment",
     "EscalationPolicy",
     "InboundMail",

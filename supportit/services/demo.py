@@ -42,6 +42,7 @@ AGENT_NAMES = [
 ACCOUNTS_SUMMARY = [
     ("alice@maliterie.example", "demo-alice", "merchant · Ma Literie (3X, 4X, in production)"),
     ("bob@voyages-soleil.example", "demo-bob", "merchant · Voyages Soleil (1XD, in recette)"),
+    ("lucia@casalumbre.example", "demo-lucia", "merchant · Casa Lumbre (3X, 4X, signed last week)"),
     *(
         (f"agent{i}@floa.example", "demo-agent", f"agent · {AGENT_NAMES[i - 1]}")
         for i in range(1, 8)
@@ -396,7 +397,18 @@ def load() -> LoadResult:
     _load_paygate(result, merchants["Ma Literie"])
     _load_monitors(result, merchants["Ma Literie"])
     _load_onboardings(result, merchants, agents)
+    _load_knowledge_base(result)
     return result
+
+
+def _load_knowledge_base(result: LoadResult) -> None:
+    """The shipped articles of kb/, as `supportit kb sync` loads them."""
+    from supportit import PROJECT_ROOT
+    from supportit.services import kb
+
+    synced = kb.sync(PROJECT_ROOT / "kb")
+    result.created += len(synced.created)
+    result.existing += synced.unchanged
 
 
 def _load_onboardings(result: LoadResult, merchants: dict, agents: list[User]) -> None:  # type: ignore[type-arg]

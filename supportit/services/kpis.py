@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median, quantiles
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from supportit.db import db, utcnow
@@ -22,7 +22,9 @@ from supportit.models import (
     ACTIVE_STATUSES,
     Alert,
     AlertSource,
+    Article,
     Category,
+    Deflection,
     Merchant,
     Onboarding,
     Status,
@@ -226,7 +228,28 @@ def compute(filters: Filters) -> dict[str, Table]:
 
     tables.update(_onboarding_tables(filters, business))
     tables["incidents"] = _incidents(filters)
+    tables["deflected"] = _deflected(filters)
     return tables
+
+
+def _deflected(filters: Filters) -> Table:
+    """Tickets not opened because an article answered the merchant, by article."""
+    statement = (
+        select(Article.slug, func.count(Deflection.id))
+        .join(Article, Article.id == Deflection.article_id)
+        .where(Deflection.at >= filters.since, Deflection.at < filters.until)
+        .group_by(Article.slug)
+        .order_by(func.count(Deflection.id).desc(), Article.slug)
+    )
+    if filters.merchant_id is not None:
+        statement = statement.where(Deflection.merchant_id == filters.merchant_id)
+    if filters.category is not None:
+        statement = statement.where(Deflection.category == filters.category.value)
+    return Table(
+        "deflected",
+        ["article", "tickets_avoided"],
+        [[a, n] for a, n in db.session.execute(statement)],
+    )
 
 
 def _open_tickets(filters: Filters) -> list[Ticket]:

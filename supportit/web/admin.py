@@ -18,6 +18,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -31,6 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from supportit.db import db, utcnow
 from supportit.labels import MONITOR_KIND_LABELS, WEEKDAY_LABELS
 from supportit.models import (
+    Article,
     Category,
     MaintenanceWindow,
     Merchant,
@@ -41,12 +43,13 @@ from supportit.models import (
     Priority,
     User,
 )
-from supportit.services import alerts, monitoring, onboarding, oncall, paygate, sla, vault
+from supportit.services import alerts, kb, monitoring, onboarding, oncall, paygate, sla, vault
 from supportit.services import calendar as calendar_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import admin_required
 from supportit.web.forms import (
     ActionForm,
+    ArticleForm,
     ClosedDayForm,
     ContactMethodsForm,
     EscalationForm,
@@ -598,3 +601,69 @@ def processes(template_id: int | None = None):
         current=current,
         teams=onboarding.TEAMS,
     ), status
+
+
+@bp.route("/kb")
+@admin_required
+def kb_list():
+    query = (request.args.get("q") or "").strip()[:200]
+    if query:
+        articles = kb.search(query, limit=50, published_only=False)
+    else:
+        articles = list(
+            db.session.scalars(select(Article).order_by(Article.category, Article.slug))
+        )
+    return render_template("admin/kb.html", articles=articles, query=query)
+
+
+@bp.route("/kb/new", methods=["GET", "POST"])
+@bp.route("/kb/<int:article_id>", methods=["GET", "POST"])
+@admin_required
+def kb_edit(article_id: int | None = None):
+    article = None
+    if article_id is not None:
+        article = db.session.get(Article, article_id) or abort(404)
+    # The article fills the form when it is shown; on a post only what was sent counts.
+    form = ArticleForm(obj=article if request.method == "GET" else None)
+    if request.method == "GET" and article is not None:
+        form.tags.data = ", ".join(article.tags)
+        form.doc_links.data = "\n".join(
+            f"{link['url']} {link.get('title', '')}".strip() for link in article.doc_links
+        )
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            data = kb.ArticleData(
+                slug=form.slug.data.strip(),
+                category=form.category.data,
+                title_fr=form.title_fr.data,
+                title_en=form.title_en.data,
+                summary_fr=(form.summary_fr.data or "").strip(),
+                summary_en=(form.summary_en.data or "").strip(),
+                body_fr=form.body_fr.data or "",
+                body_en=form.body_en.data or "",
+                tags=(form.tags.data or "").split(","),
+                doc_links=kb.parse_doc_links(form.doc_links.data or ""),
+                reviewed_on=form.reviewed_on.data,
+                published=form.published.data,
+            )
+            try:
+                saved = kb.save(article, data, current_user)
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Article saved. Export it to keep the change in kb/."), "success")
+                return redirect(url_for("admin.kb_edit", article_id=saved.id))
+        status = 400
+    return render_template("admin/kb_edit.html", form=form, article=article), status
+
+
+@bp.route("/kb/<int:article_id>/export")
+@admin_required
+def kb_export(article_id: int):
+    """The article as its kb/ Markdown file, to commit an edit made here."""
+    article = db.session.get(Article, article_id) or abort(404)
+    response = make_response(kb.to_markdown(article))
+    response.headers["Content-Type"] = "text/markdown; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{article.slug}.md"'
+    return response

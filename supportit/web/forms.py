@@ -379,6 +379,29 @@ class ProcessForm(FlaskForm):
     steps = TextAreaField(_l("Steps"), validators=[DataRequired()])
 
 
+class ArticleForm(FlaskForm):
+    slug = StringField(
+        _l("Slug (the page's address)"), validators=[DataRequired(), Length(max=120)]
+    )
+    category = SelectField(
+        _l("Section"),
+        choices=[SelectChoice(key, label) for key, label in labels.KB_CATEGORY_LABELS.items()],
+    )
+    title_fr = StringField(_l("Title in French"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
+    summary_fr = TextAreaField(_l("Summary in French"), validators=[Optional(), Length(max=1000)])
+    summary_en = TextAreaField(_l("Summary in English"), validators=[Optional(), Length(max=1000)])
+    body_fr = TextAreaField(_l("Article in French (Markdown)"), validators=[Optional()])
+    body_en = TextAreaField(_l("Article in English (Markdown)"), validators=[Optional()])
+    tags = StringField(_l("Tags, separated by commas"), validators=[Optional(), Length(max=500)])
+    doc_links = TextAreaField(
+        _l("floapay.readme.io pages, one per line: the address, then a title"),
+        validators=[Optional()],
+    )
+    reviewed_on = DateField(_l("Last reviewed on"), validators=[Optional()])
+    published = BooleanField(_l("Published in the help centre"), default=True)
+
+
 def uploads_from(field: MultipleFileField) -> list[Upload]:
     """The files of a multiple file input; an untouched input sends one nameless part."""
     return [Upload(f.filename, f.read()) for f in (field.data or []) if f and f.filename]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db, utcnow
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
-from supportit.services import alerts, queue, sla, tickets
+from supportit.services import alerts, kb, queue, sla, tickets
 from supportit.services.errors import ServiceError
 from supportit.web.access import get_attachment_for, get_ticket_for, merchant_required
 from supportit.web.files import send_attachment
@@ -82,7 +83,18 @@ def new_ticket():
             if ticket.flag is TicketFlag.URGENT_CAPPED:
                 flash(_urgent_capped_message(), "warning")
             return redirect(url_for("portal.ticket", reference=ticket.reference))
-    return render_template("portal/new_ticket.html", form=form, off_hours=off_hours)
+    typed = f"{form.subject.data or ''} {form.body.data or ''}".strip()
+    return render_template(
+        "portal/new_ticket.html",
+        form=form,
+        off_hours=off_hours,
+        # Without JavaScript the suggestions still show once the form comes back with an error.
+        suggestions=kb.search(typed, limit=5) if typed else [],
+        language="en" if str(get_locale()) == "en" else "fr",
+        subject=form.subject.data or "",
+        category=form.category.data or "",
+        action_form=ActionForm(),
+    )
 
 
 def _urgent_confirmed(form: NewTicketForm, off_hours: bool) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
-from supportit.services import jira_sync, onboarding, paygate, queue, sla, tickets
+from supportit.services import jira_sync, kb, onboarding, paygate, queue, sla, tickets
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
 from supportit.web.files import send_attachment
@@ -156,9 +156,21 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             onboarding=onboarding.active_for(ticket.merchant) if ticket.merchant else None,
             jira=jira_sync.link_for_ticket(ticket),
             stale=stale,
+            kb_query=_kb_query(),
+            suggestions=_kb_suggestions(ticket),
         ),
         status,
     )
+
+
+def _kb_query() -> str:
+    return (request.args.get("kb") or "").strip()[:200]
+
+
+def _kb_suggestions(ticket):  # type: ignore[no-untyped-def]
+    """Articles beside the ticket: the agent's own search, else what the ticket is about."""
+    query = _kb_query()
+    return kb.search(query, limit=5) if query else kb.suggest_for_ticket(ticket)
 
 
 def _reload_after(error: ServiceError, ticket) -> None:  # type: ignore[no-untyped-def]

@@ -53,6 +53,10 @@ PAGES = [
     ("onboarding", ("agent1@floa.example", "demo-agent"), "/queue/onboardings/2"),
     ("portal-onboarding", ("bob@voyages-soleil.example", "demo-bob"), "/portal/onboarding"),
     ("kpis", ("agent1@floa.example", "demo-agent"), "/queue/kpis"),
+    ("help", None, "/help/"),
+    ("help-search", ("alice@maliterie.example", "demo-alice"), "/help/?q=notifications"),
+    ("help-article", ("alice@maliterie.example", "demo-alice"), "/help/mac-hmac"),
+    ("admin-kb", ("admin@floa.example", "demo-admin"), "/admin/kb"),
 ]
 SEED_REQUEST = (
     Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"

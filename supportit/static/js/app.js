@@ -9,4 +9,67 @@
       });
     });
   }
+
+  function debounce(fn, wait) {
+    var timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, wait);
+    };
+  }
+
+  // Replace a panel with the HTML fragment the server renders for it; a failed request keeps
+  // what is shown (the suggestions are a help, never in the way).
+  function refresh(panel, url) {
+    return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
+      .catch(function () {});
+  }
+
+  // New ticket: articles that may answer the question, while the merchant types it.
+  var suggestions = document.getElementById("kb-suggestions");
+  if (suggestions) {
+    var subject = document.getElementById("subject");
+    var body = document.getElementById("body");
+    var last = "";
+    var update = debounce(function () {
+      var category = document.querySelector("input[name=category]:checked");
+      var params = new URLSearchParams({
+        subject: subject ? subject.value : "",
+        body: body ? body.value.slice(0, 1500) : "",
+        category: category ? category.value : ""
+      });
+      var key = params.toString();
+      if (key === last) { return; }
+      last = key;
+      refresh(suggestions, suggestions.dataset.suggestUrl + "?" + key);
+    }, 400);
+    [subject, body].forEach(function (field) {
+      if (field) { field.addEventListener("input", update); }
+    });
+    document.querySelectorAll("input[name=category]").forEach(function (radio) {
+      radio.addEventListener("change", update);
+    });
+  }
+
+  // Ticket page: search articles in place, and insert one into the reply in one click.
+  document.querySelectorAll("form[data-kb-search]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var query = form.querySelector("input[name=kb]").value;
+      var results = document.getElementById("kb-results");
+      refresh(results, form.dataset.kbSearch + "?" + new URLSearchParams({ q: query }));
+    });
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-kb-insert]");
+    if (!button) { return; }
+    var target = document.getElementById(button.dataset.kbTarget);
+    if (!target) { return; }
+    var text = button.dataset.kbInsert;
+    target.value = target.value.trim() ? target.value.replace(/\s+$/, "") + "\n\n" + text : text;
+    target.focus();
+    target.setSelectionRange(target.value.length, target.value.length);
+  });
 })();
