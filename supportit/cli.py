@@ -39,6 +39,48 @@ paygate_group = click.Group("paygate", help="Computop Paygate: inspect requests 
 kb_group = click.Group("kb", help="The knowledge base: load, export and search articles.")
 
 
+@click.group("classify", invoke_without_command=True)
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("r", encoding="utf-8"),
+    help='Lines {"subject": ..., "body": ...} ("-": standard input); prints one line per input.',
+)
+@click.pass_context
+def classify_group(ctx: click.Context, jsonl) -> None:  # type: ignore[no-untyped-def]
+    """Classify tickets, and train the classifier on the agents' decisions."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if jsonl is None:
+        click.echo(ctx.get_help())
+        return
+    from supportit.services import classification
+
+    loaded = classification.current()
+    if loaded is None:
+        raise click.ClickException(
+            "no classifier: no stored model and no corpus (SUPPORTIT_CLASSIFY_CORPUS)"
+        )
+    failed = 0
+    # One output line per input line, in order: a line that cannot be read gets an error line.
+    for number, line in enumerate(jsonl, 1):
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("not a JSON object")
+            subject, body = item.get("subject") or "", item.get("body") or ""
+            if not isinstance(subject, str) or not isinstance(body, str):
+                raise ValueError("subject and body must be strings")
+        except ValueError as error:
+            failed += 1
+            click.echo(json.dumps({"error": f"line {number}: {error}"}))
+            continue
+        prediction = classification.predict_many([(subject, body)], loaded)[0]
+        click.echo(json.dumps(prediction.as_json(), ensure_ascii=False))
+    if failed:
+        raise SystemExit(1)
+
+
 @monitors_group.command("run")
 @click.option("--once", is_flag=True, help="Run every job once (if this process gets the lease).")
 def monitors_run(once: bool) -> None:
@@ -1011,7 +1053,56 @@ def kb_search_command(query: tuple[str, ...], limit: int) -> None:
         click.echo(f"{article.slug}\t{article.category}\t{article.title_en}")
 
 
+@classify_group.command("train")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Folder of labelled *.jsonl tickets (default: SUPPORTIT_CLASSIFY_CORPUS).",
+)
+def classify_train(corpus: Path | None) -> None:
+    """Retrain on the corpus and the tickets agents confirmed; store and use the new version."""
+    from supportit.services import classification
+
+    trained = _service_call(classification.train, corpus)
+    model, metrics = trained.model, trained.evaluation.as_json()
+    click.echo(
+        f"Model version {model.version} in use: {model.corpus_examples} corpus examples, "
+        f"{model.confirmed_examples} confirmed by agents."
+    )
+    click.echo(
+        f"Held-out ({metrics['held_out']} tickets): accuracy {metrics['accuracy']:.1%}, "
+        f"macro-F1 {metrics['macro_f1']:.1%}, RUN recall {metrics['run_recall']:.1%}."
+    )
+
+
+@classify_group.command("models")
+def classify_models() -> None:
+    """The stored model versions, the one in use marked with *."""
+    from supportit.services import classification
+
+    for model in classification.models():
+        mark = "*" if model.active else " "
+        accuracy = model.metrics.get("accuracy")
+        click.echo(
+            f"{mark} v{model.version}\t{model.created_at:%Y-%m-%d %H:%M}\t"
+            f"{model.corpus_examples}+{model.confirmed_examples} examples\t"
+            f"accuracy {accuracy if accuracy is not None else '-'}"
+        )
+
+
+@classify_group.command("activate")
+@click.argument("version", type=int)
+def classify_activate(version: int) -> None:
+    """Use a stored version again (to roll back a worse model)."""
+    from supportit.services import classification
+
+    model = _service_call(classification.activate, version)
+    click.echo(f"Model version {model.version} in use.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(classify_group)
     app.cli.add_command(kb_group)
     app.cli.add_command(paygate_group)
     app.cli.add_command(alerts_group)

@@ -143,6 +143,12 @@ def from_environment(
         "MONITOR_CA_BUNDLE": env_str(env, "MONITOR_CA_BUNDLE"),
         **mail_settings(env, instance_path),
         **jira_settings(env),
+        # The labelled tickets the classifier starts from (empty: no classifier until
+        # `supportit classify train` has stored a model from agents' decisions).
+        "CLASSIFY_CORPUS": env_str(
+            env, "CLASSIFY_CORPUS", str(Path(__file__).resolve().parent.parent / "tests" / "corpus")
+        )
+        or "",
         **calendar_settings(env),
         **alert_settings(env),
     }

@@ -108,6 +108,12 @@ def _kb_insertion(article, language: str, url: str) -> str:  # type: ignore[no-u
     return kb.insertion_text(article, language, url)
 
 
+def _rule_labels():  # type: ignore[no-untyped-def]
+    from supportit.services.classification import RULE_LABELS
+
+    return RULE_LABELS
+
+
 def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.context_processor(_incidents_for_merchants)
@@ -124,4 +130,5 @@ def init_app(app: Flask) -> None:
         explain=explain_paygate_code,
         paygate_outcome=paygate_outcome,
         kb_insertion=_kb_insertion,
+        rule_labels=_rule_labels(),
     )

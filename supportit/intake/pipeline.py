@@ -244,7 +244,9 @@ def open_ticket_from(
         requester,
         NewTicket(
             subject=threading.clean_subject(mail.subject) or "(no subject)",
+            # The default is kept only when no classifier is available.
             category=Category(current_app.config["MAIL_DEFAULT_CATEGORY"]),
+            category_chosen=False,
             body=mail_body(mail, refused),
             uploads=uploads,
             source=MessageSource.EMAIL,

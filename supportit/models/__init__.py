@@ -10,6 +10,7 @@ from supportit.models.alert import (
     NotificationChannel,
     NotificationStatus,
 )
+from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
 from supportit.models.mail import (
     InboundMail,
@@ -90,6 +91,7 @@ __all__ = [
     "Attachment",
     "Category",
     "CheckStatus",
+    "ClassifierModel",
     "ClosedDay",
     "Contact",
     "ContactKind",
@@ -147,6 +149,7 @@ __all__ = [
     "StepStatus",
     "TemplateStep",
     "Ticket",
+    "TicketClassification",
     "TicketEvent",
     "TicketFlag",
     "User",

@@ -34,7 +34,7 @@ _STOP_WORDS_TEXT = """
     a au aux avec ce ces cet cette dans de des du elle en est et etre il ils je la le les leur
     lui ma mais me mes mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta
     te tes ton tu un une vos votre vous y c d j l m n s t qu est ete sont avons avez ont fait
-    faire peut pouvez comment pourquoi quand bonjour merci cordialement svp probleme
+    faire peut pouvez comment pourquoi quand bonjour merci cordialement svp probleme lors
     the an and are as at be by for from has have how i in is it its my of on or our so that
     this to was we what when where which why with you your can could would please hello thanks
     do does did not no problem issue
@@ -53,15 +53,23 @@ def _stemmer(language: str):  # type: ignore[no-untyped-def]
     return snowballstemmer.stemmer("french" if language == "fr" else "english")
 
 
+@lru_cache(maxsize=100_000)
+def _term(word: str, language: str) -> str | None:
+    """One lower-case word's term, or None for a stop word. Cached: the Snowball stemmers are
+    pure Python, and the same few thousand words come back in every ticket and article."""
+    if fold(word) in STOP_WORDS:
+        return None
+    # Codes and amounts (21000005, 3X) are kept whole; words are stemmed, then folded.
+    return fold(word if any(c.isdigit() for c in word) else _stemmer(language).stemWord(word))
+
+
 def terms(text_: str, language: str) -> list[str]:
     """The index terms of a text written in `language` ("fr" or "en")."""
-    stemmer = _stemmer(language)
     found = []
     for word in _WORD.findall(text_.casefold()):
-        if fold(word) in STOP_WORDS:
-            continue
-        # Codes and amounts (21000005, 3X) are kept whole; words are stemmed, then folded.
-        found.append(fold(word if any(c.isdigit() for c in word) else stemmer.stemWord(word)))
+        term = _term(word, language)
+        if term is not None:
+            found.append(term)
     return found
 
 

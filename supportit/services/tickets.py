@@ -30,7 +30,7 @@ from supportit.models import (
     TicketFlag,
     User,
 )
-from supportit.services import alerts, attachments, notify, sla, users
+from supportit.services import alerts, attachments, classification, notify, sla, users
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -59,6 +59,8 @@ class NewTicket:
     flag: TicketFlag | None = None
     linked_ticket: Ticket | None = None
     mail: MailOrigin | None = None
+    # The merchant picked the category (the web form); mail has none: the classifier decides.
+    category_chosen: bool = True
 
 
 @dataclass
@@ -188,6 +190,8 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         sla_clocks=[],
     )
     db.session.add(ticket)
+    # Before the SLA clocks and the paging rules, which depend on the category.
+    classification.classify_new(ticket, body, chosen=new.category_chosen)
     _add_message(
         ticket,
         requester,
@@ -387,6 +391,7 @@ def update_fields(
         _log(ticket, actor, "category", ticket.category, category)
         ticket.category = category
         changed.append("category")
+        classification.record_decision(ticket, actor, category)  # the classifier learns it
     if changed:
         ticket.updated_at = utcnow()
         _commit(ticket)  # a new priority or category can mean a new target

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,7 +12,16 @@ from sqlalchemy import select
 from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
-from supportit.services import jira_sync, kb, onboarding, paygate, queue, sla, tickets
+from supportit.services import (
+    classification,
+    jira_sync,
+    kb,
+    onboarding,
+    paygate,
+    queue,
+    sla,
+    tickets,
+)
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
 from supportit.web.files import send_attachment
@@ -157,6 +166,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             jira=jira_sync.link_for_ticket(ticket),
             stale=stale,
             kb_query=_kb_query(),
+            classified=classification.for_ticket(ticket),
             suggestions=_kb_suggestions(ticket),
         ),
         status,
@@ -236,6 +246,33 @@ def update_fields(reference: str):
         _reload_after(error, ticket)
         return _render_ticket(ticket, status=409, stale=True)
     flash(_("Ticket updated.") if changed else _("Nothing to change."), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/classification", methods=["POST"])
+@staff_required
+def classification_decision(reference: str):
+    """The agent settles the queue: moves the ticket where the classifier says, or keeps it."""
+    ticket = get_ticket_for(current_user, reference)
+    form = ActionForm()
+    record = classification.for_ticket(ticket)
+    if not form.validate_on_submit() or record is None:
+        abort(400)
+    try:
+        if request.form.get("decision") == "accept":
+            tickets.update_fields(
+                ticket,
+                current_user,
+                expected_version=request.form.get("version", type=int),
+                category=Category(record.category),
+            )
+            flash(_("Ticket moved to the queue the classifier suggested."), "success")
+        else:
+            classification.confirm(ticket, current_user)
+            flash(_("Queue confirmed; the classifier will learn from it."), "success")
+    except StaleTicket as error:
+        _reload_after(error, ticket)
+        return _render_ticket(ticket, status=409, stale=True)
     return redirect(url_for("queue.ticket", reference=ticket.reference))
 
 

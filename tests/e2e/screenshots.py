@@ -57,6 +57,11 @@ PAGES = [
     ("help-search", ("alice@maliterie.example", "demo-alice"), "/help/?q=notifications"),
     ("help-article", ("alice@maliterie.example", "demo-alice"), "/help/mac-hmac"),
     ("admin-kb", ("admin@floa.example", "demo-admin"), "/admin/kb"),
+    (
+        "portal-new-ticket-answered",
+        ("alice@maliterie.example", "demo-alice"),
+        "/portal/tickets/new",
+    ),
 ]
 SEED_REQUEST = (
     Path(__file__).resolve().parent.parent / "fixtures" / "paygate" / "seed001_request.txt"
@@ -69,6 +74,9 @@ def _after_load(name: str, page) -> None:  # type: ignore[no-untyped-def]
         page.get_by_test_id("paste").fill(SEED_REQUEST.read_text())
         page.locator("button[name=inspect]").click()
         page.wait_for_load_state()
+    if name == "portal-new-ticket-answered":  # articles suggested while the merchant types
+        page.locator("#subject").fill("Nos notifications URLNotify ne sont plus reçues")
+        page.get_by_test_id("suggestions").wait_for()
 
 
 MAIL_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "mail"
