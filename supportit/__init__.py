@@ -53,9 +53,11 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
 
 
 def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    """Alembic compares the models' tables only: SQLite's FTS5 index tables are its own."""
-    from supportit.models.kb import is_fts_table
+    """Alembic compares what the models declare, the search's FTS5 tables and GIN index aside."""
+    from supportit.models.kb import SEARCH_INDEXES, is_fts_table
 
+    if type_ == "index" and name in SEARCH_INDEXES:
+        return False
     return not (type_ == "table" and reflected and name and is_fts_table(name))
 
 

@@ -1,4 +1,4 @@
-"""knowledge base: articles, their search index (FTS5 on SQLite, GIN on PostgreSQL), deflected tickets
+"""knowledge base: articles, their search index (FTS5 on SQLite, a GIN-indexed tsvector on PostgreSQL), deflected tickets
 
 Revision ID: faeae74c4c23
 Revises: 5167e1e517b6
@@ -9,13 +9,9 @@ from alembic import op
 import sqlalchemy as sa
 
 import supportit.db
-from supportit.models.kb import SQLITE_FTS, SQLITE_FTS_DROP
+from sqlalchemy.dialects import postgresql
 
-# The same expression the model's index declares (and the search query repeats).
-TSVECTOR = (
-    "(setweight(to_tsvector('simple', title_terms), 'A') || "
-    "setweight(to_tsvector('simple', body_terms), 'D'))"
-)
+from supportit.models.kb import POSTGRESQL_INDEX, SQLITE_FTS, SQLITE_FTS_DROP
 
 
 # revision identifiers, used by Alembic.
@@ -58,6 +54,7 @@ def upgrade():
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.Column('title_terms', sa.Text(), nullable=False),
     sa.Column('body_terms', sa.Text(), nullable=False),
+    sa.Column('vector', sa.Text().with_variant(postgresql.TSVECTOR(), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], name=op.f('fk_article_search_article_id_article'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('article_id', name=op.f('pk_article_search'))
     )
@@ -66,7 +63,7 @@ def upgrade():
         for statement in SQLITE_FTS:
             op.execute(statement)
     elif dialect == 'postgresql':
-        op.execute(f"CREATE INDEX ix_article_search_tsv ON article_search USING gin ({TSVECTOR})")
+        op.execute(POSTGRESQL_INDEX)
     op.create_table('deflection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', supportit.db.UTCDateTime(timezone=True), nullable=False),
@@ -99,7 +96,7 @@ def downgrade():
         for statement in SQLITE_FTS_DROP:
             op.execute(statement)
     elif dialect == 'postgresql':
-        op.execute("DROP INDEX IF EXISTS ix_article_search_tsv")
+        op.execute("DROP INDEX IF EXISTS ix_article_search_vector")
     op.drop_table('article_search')
     with op.batch_alter_table('article', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_category'))

@@ -2,25 +2,16 @@
 search index, and the tickets merchants did not need to open because an article answered them.
 
 The search index is a plain table of normalised, stemmed terms (`ArticleSearch`) that both
-databases index their own way: an FTS5 table kept in step by triggers on SQLite, a GIN index
-over `to_tsvector` on PostgreSQL. See `supportit/services/kb_search.py`.
+databases index their own way: an FTS5 table kept in step by triggers on SQLite, a stored
+tsvector with a GIN index on PostgreSQL. See `supportit/services/kb_search.py`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (
-    DDL,
-    JSON,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    event,
-    func,
-    literal_column,
-)
+from sqlalchemy import DDL, JSON, ForeignKey, String, Text, event
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
@@ -75,25 +66,9 @@ class ArticleSearch(db.Model):
     )
     title_terms: Mapped[str] = mapped_column(Text, default="")
     body_terms: Mapped[str] = mapped_column(Text, default="")
-
-    __table_args__ = (
-        # PostgreSQL's index; the query repeats this expression exactly so the planner uses it.
-        Index(
-            "ix_article_search_tsv",
-            (
-                func.setweight(
-                    func.to_tsvector(literal_column("'simple'"), literal_column("title_terms")),
-                    literal_column("'A'"),
-                ).op("||")(
-                    func.setweight(
-                        func.to_tsvector(literal_column("'simple'"), literal_column("body_terms")),
-                        literal_column("'D'"),
-                    )
-                )
-            ),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
-    )
+    # PostgreSQL: the terms as a weighted tsvector (title A, body D), stored so that ranking
+    # reads it instead of parsing the text of every matching article again. Unused on SQLite.
+    vector: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
 
 
 # SQLite: an FTS5 index over `article_search`, kept in step by triggers (the "external content"
@@ -127,11 +102,19 @@ for _statement in SQLITE_FTS_DROP:
     event.listen(
         ArticleSearch.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite")
     )
+POSTGRESQL_INDEX = "CREATE INDEX ix_article_search_vector ON article_search USING gin (vector)"
+event.listen(
+    ArticleSearch.__table__, "after_create", DDL(POSTGRESQL_INDEX).execute_if(dialect="postgresql")
+)
 
 
 def is_fts_table(name: str) -> bool:
     """FTS5's own tables, which the models do not describe (migrations leave them alone)."""
     return name == "kb_fts" or name.startswith("kb_fts_")
+
+
+# Database-specific search structures the models do not declare (comparisons skip them).
+SEARCH_INDEXES = frozenset({"ix_article_search_vector"})
 
 
 class Deflection(db.Model):

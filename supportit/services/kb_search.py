@@ -3,10 +3,10 @@
 Both sides of the search go through `terms()`: words are stemmed with the Snowball algorithm of
 their language (French "annulations" and "annuler" meet at "annul"), then case and accents are
 folded, so "Échéance", "echeance" and "échéances" are the same term. The database indexes and
-ranks those terms: FTS5 with BM25 on SQLite, a GIN index with `ts_rank` on PostgreSQL. Doing the
-linguistic part in Python keeps both databases giving the same answers (PostgreSQL's own French
-configuration keeps accents unless the `unaccent` extension is installed, which a managed
-database may not allow).
+ranks those terms: FTS5 with BM25 on SQLite, a stored tsvector with a GIN index and `ts_rank`
+on PostgreSQL. Doing the linguistic part in Python keeps both databases giving the same answers
+(PostgreSQL's own French configuration keeps accents unless the `unaccent` extension is
+installed, which a managed database may not allow).
 
 A query is an OR of its words' stems, each in both languages, and, while the merchant is still
 typing, the last word also as a prefix; the ranking puts articles matching more words, and
@@ -88,9 +88,15 @@ def index(article: Article) -> None:
     title, body = document_terms(article)
     row = db.session.get(ArticleSearch, article.id)
     if row is None:
-        db.session.add(ArticleSearch(article_id=article.id, title_terms=title, body_terms=body))
-    else:
-        row.title_terms, row.body_terms = title, body
+        row = ArticleSearch(article_id=article.id)
+        db.session.add(row)
+    row.title_terms, row.body_terms = title, body
+    if db.engine.dialect.name == "postgresql":
+        # Computed by PostgreSQL in the same INSERT or UPDATE the flush sends.
+        simple = literal_column("'simple'")
+        row.vector = func.setweight(func.to_tsvector(simple, title), literal_column("'A'")).op(
+            "||"
+        )(func.setweight(func.to_tsvector(simple, body), literal_column("'D'")))
 
 
 @dataclass(frozen=True)
@@ -167,16 +173,6 @@ def _search_sqlite(query: Query, limit: int, category: str | None, published: bo
     return [Hit(row[0], -float(row[1])) for row in rows]
 
 
-def _tsvector():  # type: ignore[no-untyped-def]
-    """The indexed expression, exactly as `ix_article_search_tsv` declares it."""
-    simple = literal_column("'simple'")
-    return func.setweight(
-        func.to_tsvector(simple, ArticleSearch.title_terms), literal_column("'A'")
-    ).op("||")(
-        func.setweight(func.to_tsvector(simple, ArticleSearch.body_terms), literal_column("'D'"))
-    )
-
-
 def _search_postgresql(
     query: Query, limit: int, category: str | None, published: bool
 ) -> list[Hit]:
@@ -187,7 +183,7 @@ def _search_postgresql(
     if not parts:
         return []
     tsquery = func.to_tsquery(literal_column("'simple'"), bindparam("q", " | ".join(parts)))
-    vector = _tsvector()
+    vector = ArticleSearch.vector
     rank = func.ts_rank(vector, tsquery).label("rank")
     statement = (
         select(ArticleSearch.article_id, rank)
