@@ -9,7 +9,8 @@ import requests
 
 from monitors.base import CheckResult, MonitorSpec
 
-# The knowledge base's links (DESIGN.md); a monitor's `urls` setting replaces them.
+# When the knowledge base is empty: the pages DESIGN.md names. A monitor's `urls` setting, or its
+# target, replaces the knowledge base's links.
 DEFAULT_URLS = [
     "https://floapay.readme.io/reference/presentation",
     "https://floapay.readme.io/reference/payment-methods",
@@ -22,7 +23,7 @@ DEFAULT_URLS = [
 
 
 def check(monitor: MonitorSpec, at: datetime) -> CheckResult:
-    urls = monitor.setting("urls", None) or ([monitor.target] if monitor.target else DEFAULT_URLS)
+    urls = monitor.setting("urls", None) or ([monitor.target] if monitor.target else _kb_urls())
     timeout = float(monitor.setting("timeout", 10))
     broken = []
     started = time.perf_counter()
@@ -38,3 +39,11 @@ def check(monitor: MonitorSpec, at: datetime) -> CheckResult:
     if broken:
         return CheckResult.down(f"{len(broken)} of {len(urls)} links broken: " + "; ".join(broken))
     return CheckResult.up(f"{len(urls)} links answer 200", latency)
+
+
+def _kb_urls() -> list[str]:
+    """Every documentation page a published article sends merchants to (checks run with the
+    application's context, so the knowledge base is at hand)."""
+    from supportit.services import kb
+
+    return kb.doc_urls() or DEFAULT_URLS

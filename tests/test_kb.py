@@ -288,3 +288,40 @@ def test_admins_edit_and_export_articles_in_the_ui(client, articles, world) -> N
     merchant = client.application.test_client()
     login(merchant, world.alice)
     assert merchant.get("/admin/kb").status_code in (403, 404)
+
+
+def test_the_doclinks_monitor_checks_the_pages_articles_link_to(app, articles) -> None:
+    import threading
+    from datetime import UTC, datetime
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from monitors import doclinks
+    from monitors.base import MonitorSpec
+
+    urls = kb.doc_urls()
+    assert "https://floapay.readme.io/reference/calculation-of-the-hmac" in urls
+    assert len(urls) == len(set(urls)) and doclinks._kb_urls() == urls
+    for article in db.session.scalars(select(Article)):
+        article.published = False
+    db.session.commit()
+    assert doclinks._kb_urls() == doclinks.DEFAULT_URLS  # nothing published: DESIGN.md's pages
+
+    class Pages(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/ok" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        spec = MonitorSpec(
+            1, "docs", "doclinks", "", None, {"urls": [f"{base}/ok", f"{base}/gone"]}
+        )
+        result = doclinks.check(spec, datetime.now(UTC))
+        assert result.status.value == "down" and "/gone (HTTP 404)" in result.detail
+    finally:
+        server.shutdown()

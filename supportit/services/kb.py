@@ -349,6 +349,16 @@ def by_category(category: str) -> list[Article]:
     )
 
 
+def doc_urls() -> list[str]:
+    """The floapay.readme.io pages published articles link to, each once (the doclinks monitor)."""
+    urls = {
+        link["url"]
+        for links in db.session.scalars(select(Article.doc_links).where(Article.published))
+        for link in links
+    }
+    return sorted(urls)
+
+
 def category_counts() -> dict[str, int]:
     rows = db.session.execute(
         select(Article.category, func.count())
