@@ -201,3 +201,38 @@ def test_the_resolved_tickets_count_as_confirmed_examples(app, world) -> None:
         examples[0].items()
     )
     assert db.session.scalar(select(TicketClassification.confirmed_category)) is None
+
+
+def test_admins_train_and_roll_back_from_the_ui(client, app, world) -> None:
+    login(client, world.admin)
+    page = html.unescape(client.get("/admin/classifier").get_data(as_text=True))
+    assert "le modèle construit à partir du corpus livré" in page
+    trained = client.post("/admin/classifier/train", follow_redirects=True)
+    assert "Version 1 entraînée et en service" in html.unescape(trained.get_data(as_text=True))
+    client.post("/admin/classifier/train")
+    back = client.post("/admin/classifier/1/activate", follow_redirects=True)
+    assert "Version 1 en service." in html.unescape(back.get_data(as_text=True))
+    assert classification.current().version == 1
+    assert client.post("/admin/classifier/7/activate").status_code == 302  # flashed, no change
+    assert classification.current().version == 1
+    agent = client.application.test_client()
+    login(agent, world.agent)
+    assert agent.post("/admin/classifier/train").status_code in (403, 404)
+
+
+def test_the_kpis_show_how_often_agents_kept_the_classifiers_queue(app, world) -> None:
+    from datetime import date, timedelta
+
+    from supportit.services import kpis
+
+    kept = factories.ticket(world.alice, "Plus aucun paiement en production", category=Category.RUN)
+    moved = factories.ticket(
+        world.alice, "Remboursement partiel d'une commande", category=Category.ORDER_MANAGEMENT
+    )
+    classification.confirm(kept, world.agent)
+    tickets.update_fields(
+        moved, world.agent, expected_version=moved.version, category=Category.INTEGRATION
+    )
+    today = date.today()
+    table = kpis.compute(kpis.Filters(today - timedelta(days=1), today))["classification"]
+    assert table.rows == [["order_management", 1, 0, 1, 0.0], ["run", 1, 0, 1, 100.0]]

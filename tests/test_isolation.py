@@ -83,6 +83,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "team": "daf",
         "template_id": 1,
         "article_id": 1,
+        "version": 1,
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)

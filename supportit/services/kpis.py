@@ -30,6 +30,7 @@ from supportit.models import (
     Status,
     StepStatus,
     Ticket,
+    TicketClassification,
     TicketEvent,
 )
 from supportit.services import calendar
@@ -229,7 +230,45 @@ def compute(filters: Filters) -> dict[str, Table]:
     tables.update(_onboarding_tables(filters, business))
     tables["incidents"] = _incidents(filters)
     tables["deflected"] = _deflected(filters)
+    tables["classification"] = _classification(filters, [t.id for t in tickets])
     return tables
+
+
+def _classification(filters: Filters, ticket_ids: list[int]) -> Table:
+    """How often agents kept the classifier's queue, by the queue it proposed."""
+    rows = (
+        db.session.execute(
+            select(
+                TicketClassification.category,
+                TicketClassification.confirmed_category,
+                TicketClassification.chosen_category,
+            ).where(TicketClassification.ticket_id.in_(ticket_ids))
+        ).all()
+        if ticket_ids
+        else []
+    )
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for proposed, confirmed, chosen in rows:
+        line = counts[proposed]
+        line[0] += 1
+        line[1] += chosen is not None and chosen != proposed  # the merchant chose otherwise
+        if confirmed is not None:
+            line[2] += 1
+            line[3] += confirmed == proposed
+    return Table(
+        "classification",
+        [
+            "category",
+            "classified",
+            "merchant_chose_otherwise",
+            "decided_by_agents",
+            "agreement_percent",
+        ],
+        [
+            [c, n, other, decided, round(100 * kept / decided, 1) if decided else None]
+            for c, (n, other, decided, kept) in sorted(counts.items())
+        ],
+    )
 
 
 def _deflected(filters: Filters) -> Table:

@@ -43,7 +43,17 @@ from supportit.models import (
     Priority,
     User,
 )
-from supportit.services import alerts, kb, monitoring, onboarding, oncall, paygate, sla, vault
+from supportit.services import (
+    alerts,
+    classification,
+    kb,
+    monitoring,
+    onboarding,
+    oncall,
+    paygate,
+    sla,
+    vault,
+)
 from supportit.services import calendar as calendar_service
 from supportit.services.errors import ServiceError
 from supportit.web.access import admin_required
@@ -667,3 +677,52 @@ def kb_export(article_id: int):
     response.headers["Content-Type"] = "text/markdown; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{article.slug}.md"'
     return response
+
+
+@bp.route("/classifier")
+@admin_required
+def classifier():
+    return render_template(
+        "admin/classifier.html",
+        models=classification.models(),
+        current=classification.current(),
+        examples=len(classification.confirmed_examples()),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/classifier/train", methods=["POST"])
+@admin_required
+def classifier_train():
+    """Retrain now (a few seconds), as `supportit classify train` does."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        trained = classification.train()
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(
+            _(
+                "Version %(version)d trained and in use: "
+                "%(accuracy)s accuracy on held-out tickets.",
+                version=trained.model.version,
+                accuracy=f"{trained.evaluation.accuracy:.0%}",
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.classifier"))
+
+
+@bp.route("/classifier/<int:version>/activate", methods=["POST"])
+@admin_required
+def classifier_activate(version: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        classification.activate(version)
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+    else:
+        flash(_("Version %(version)d in use.", version=version), "success")
+    return redirect(url_for("admin.classifier"))
