@@ -52,7 +52,7 @@ lint: $(BIN)/.installed-dev
 # After changing user-facing text: refresh the French catalogue, translate, then run it again.
 translations: $(BIN)/.installed-dev
 	mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k N_ --no-location -o build/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ --no-location -o build/messages.pot .
 	$(BIN)/pybabel update -i build/messages.pot -d supportit/translations --width 100
 	$(BIN)/pybabel compile -d supportit/translations
 

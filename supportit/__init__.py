@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from supportit import cli, config, errors, extensions, i18n, templating
+from supportit import cli, config, errors, extensions, i18n, security, templating
 from supportit import db as database  # the module: `supportit.db` must stay importable by path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     _init_login(app)
     templating.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
     if not app.debug and not app.testing:

@@ -125,6 +125,12 @@ def from_environment(
         "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI")
         or database_url(env, instance_path),
         "SESSION_COOKIE_SECURE": env_bool(env, "SECURE_COOKIES", False),
+        # Login throttle: failures per address, and per client, within the lockout window.
+        "LOGIN_MAX_FAILURES": env_int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
+        "LOGIN_MAX_FAILURES_PER_CLIENT": env_int(
+            env, "LOGIN_MAX_FAILURES_PER_CLIENT", 30, minimum=1
+        ),
+        "LOGIN_LOCKOUT_MINUTES": env_int(env, "LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -287,3 +287,18 @@ RECETTE_ITEM_LABELS = {
     "funds_received": _l("Funds received by the merchant (D+2), confirmed on both sides"),
     "cancellation": _l("Test orders cancelled in the Axepta back office, flows checked"),
 }
+
+
+AUDIT_ACTION_LABELS = {
+    "login": _l("logged in"),
+    "logout": _l("logged out"),
+    "login_failed": _l("failed login"),
+    "login_refused": _l("login refused: too many failures"),
+    "role_granted": _l("account created with a role"),
+    "paygate_keys_saved": _l("Paygate keys saved"),
+    "paygate_keys_deleted": _l("Paygate keys deleted"),
+    "paygate_keys_rotated": _l("Paygate keys re-sealed"),
+    "export": _l("data exported"),
+    "classifier_trained": _l("classifier trained"),
+    "classifier_activated": _l("classifier version put in use"),
+}

@@ -10,6 +10,7 @@ from supportit.models.alert import (
     NotificationChannel,
     NotificationStatus,
 )
+from supportit.models.audit import AuditEvent
 from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
 from supportit.models.mail import (
@@ -89,6 +90,7 @@ __all__ = [
     "Article",
     "ArticleSearch",
     "Attachment",
+    "AuditEvent",
     "Category",
     "CheckStatus",
     "ClassifierModel",

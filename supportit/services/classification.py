@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from supportit.db import db, utcnow
 from supportit.models import Category, Priority, Status, Ticket, User
 from supportit.models.classification import ClassifierModel, TicketClassification
+from supportit.services import audit
 from supportit.services.errors import ServiceError
 from supportit.services.kb_search import STOP_WORDS, fold, terms
 
@@ -454,7 +455,7 @@ class Trained:
     evaluation: Evaluation
 
 
-def train(corpus: Path | None = None) -> Trained:
+def train(corpus: Path | None = None, actor: User | None = None) -> Trained:
     """Train on the corpus and the agents' decisions, store it as the next version, use it."""
     directory = corpus or corpus_dir()
     shipped = read_corpus(directory) if directory else []
@@ -484,6 +485,9 @@ def train(corpus: Path | None = None) -> Trained:
         created_at=utcnow(),
     )
     db.session.add(model)
+    audit.record(
+        "classifier_trained", actor, target=f"v{version}", commit=False, **evaluation.as_json()
+    )
     db.session.commit()
     return Trained(model, evaluation)
 
@@ -494,12 +498,13 @@ def models() -> list[ClassifierModel]:
     )
 
 
-def activate(version: int) -> ClassifierModel:
+def activate(version: int, actor: User | None = None) -> ClassifierModel:
     """Go back to (or forward to) a stored version."""
     model = db.session.scalar(select(ClassifierModel).where(ClassifierModel.version == version))
     if model is None:
         raise ServiceError(_l("There is no model version %(version)d.", version=version))
     db.session.execute(ClassifierModel.__table__.update().values(active=False))
     model.active = True
+    audit.record("classifier_activated", actor, target=f"v{version}", commit=False)
     db.session.commit()
     return model

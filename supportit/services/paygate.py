@@ -30,7 +30,7 @@ from supportit.paygate import crypto
 from supportit.paygate.inspect import Report, inspect
 from supportit.paygate.params import Params, parse_pairs
 from supportit.paygate.report_text import render_text
-from supportit.services import tickets, vault
+from supportit.services import audit, tickets, vault
 from supportit.services.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,16 @@ def save_account(
     account.updated_at = utcnow()
     account.updated_by_id = actor.id if actor is not None else None
     db.session.add(account)
+    # Which keys changed, never their values.
+    audit.record(
+        "paygate_keys_saved",
+        actor,
+        target=mid,
+        commit=False,
+        merchant=merchant.name,
+        blowfish_changed=bool(blowfish_key),
+        hmac_changed=bool(hmac_key),
+    )
     db.session.commit()
     log.info("paygate account %s saved by %s", mid, actor.email if actor else "cli")
     return account
@@ -143,6 +153,7 @@ def _seal(account: PaygateAccount, blowfish: str | None, hmac: str | None) -> No
 
 def delete_account(actor: User | None, account: PaygateAccount) -> None:
     _require_admin(actor)
+    audit.record("paygate_keys_deleted", actor, target=account.mid, commit=False)
     db.session.delete(account)
     db.session.commit()
 
@@ -161,6 +172,7 @@ def rotate_keys() -> tuple[int, list[str]]:
             continue
         _seal(account, opened.blowfish, opened.hmac)
         done += 1
+    audit.record("paygate_keys_rotated", None, commit=False, resealed=done, failed=failed)
     db.session.commit()
     return done, failed
 

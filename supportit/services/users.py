@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
@@ -31,6 +35,38 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def log_in(email: str, password: str, now: datetime | None = None) -> User:
+    """Check a login attempt through the throttle, and write it in the audit log.
+
+    Raises ServiceError: wrong email or password (one message for both: no account
+    enumeration), or too many recent failures for this address or from this client.
+    """
+    from supportit.services import audit
+
+    email = normalise_email(email or "")
+    now = now or utcnow()
+    until = audit.locked_until(email, now)
+    if until is not None:
+        audit.record(audit.LOGIN_REFUSED, email=email)
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        raise ServiceError(
+            lazy_ngettext(
+                "Too many failed attempts for this address or from your network. "
+                "Try again in %(num)d minute.",
+                "Too many failed attempts for this address or from your network. "
+                "Try again in %(num)d minutes.",
+                minutes,
+            ),
+            field="password",
+        )
+    user = authenticate(email, password)
+    if user is None:
+        audit.record(audit.LOGIN_FAILED, email=email)
+        raise ServiceError(_l("Wrong email or password."), field="password")
+    audit.record("login", user)
+    return user
+
+
 def _check_new_account(email: str, password: str) -> str:
     email = normalise_email(email)
     try:
@@ -48,11 +84,15 @@ def _check_new_account(email: str, password: str) -> str:
 
 
 def create_staff(*, email: str, name: str, role: str, password: str) -> User:
+    """A new agent or admin (the CLI); the role given is written in the audit log."""
     email = _check_new_account(email, password)
+    from supportit.services import audit
+
     user = User(email=email, name=name.strip(), role=Role(role))
     user.set_password(password)
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()
+    audit.record("role_granted", None, target=email, email=email, role=user.role.value)
     return user
 
 

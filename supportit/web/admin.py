@@ -30,6 +30,7 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from supportit.db import db, utcnow
+from supportit.labels import AUDIT_ACTION_LABELS as AUDIT_ACTIONS
 from supportit.labels import MONITOR_KIND_LABELS, WEEKDAY_LABELS
 from supportit.models import (
     Article,
@@ -45,6 +46,7 @@ from supportit.models import (
 )
 from supportit.services import (
     alerts,
+    audit,
     classification,
     kb,
     monitoring,
@@ -698,7 +700,7 @@ def classifier_train():
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        trained = classification.train()
+        trained = classification.train(actor=current_user)
     except ServiceError as error:
         flash(str(error.message), "danger")
     else:
@@ -720,9 +722,21 @@ def classifier_activate(version: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        classification.activate(version)
+        classification.activate(version, current_user)
     except ServiceError as error:
         flash(str(error.message), "danger")
     else:
         flash(_("Version %(version)d in use.", version=version), "success")
     return redirect(url_for("admin.classifier"))
+
+
+@bp.route("/audit")
+@admin_required
+def audit_log():
+    action = request.args.get("action") or None
+    return render_template(
+        "admin/audit.html",
+        events=audit.recent(300, action),
+        action=action,
+        actions=AUDIT_ACTIONS,
+    )

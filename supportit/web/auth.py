@@ -10,7 +10,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from supportit.db import db
 from supportit.i18n import LANGUAGES
-from supportit.services import users
+from supportit.services import audit, users
+from supportit.services.errors import ServiceError
 from supportit.web.forms import LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -43,10 +44,11 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(form.email.data, form.password.data)
-        if user is None:
+        try:
+            user = users.log_in(form.email.data, form.password.data)
+        except ServiceError as error:
             # Same message whether the address exists or not: no account enumeration.
-            form.password.errors = [_("Wrong email or password.")]
+            form.password.errors = [str(error.message)]
         else:
             lang = session.get("lang")
             session.clear()  # a fresh session at login: nothing carried over from before
@@ -60,6 +62,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    audit.record("logout", current_user)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")

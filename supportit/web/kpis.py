@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
 from supportit.models import Category, Merchant
-from supportit.services import kpis
+from supportit.services import audit, kpis
 from supportit.web.access import staff_required
 
 bp = Blueprint("kpis", __name__)
@@ -44,6 +45,7 @@ def index():
     if export:
         table = tables.get(export) or abort(404)
         name = f"supportit-{export}-{filters.start}-{filters.end}.csv"
+        audit.record("export", current_user, target=name, rows=len(table.rows))
         return Response(
             table.csv(),
             mimetype="text/csv",
