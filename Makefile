@@ -28,8 +28,11 @@ run: $(BIN)/.installed
 	@echo "SupportIT is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops everything)"
 	PATH="$(abspath $(BIN)):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
 
+# The run's log (every logger, DEBUG and up) is then searched for the secrets the tests used.
 test: $(BIN)/.installed-dev imap-server
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	mkdir -p build
+	$(BIN)/python -m pytest -m "not e2e" --log-file=build/test-run.log --log-file-level=DEBUG $(PYTEST_ARGS)
+	$(BIN)/python -m tests.check_logs build/test-run.log
 
 # The IMAP intake tests talk to a real Dovecot; without it (not root, no apt) they are skipped.
 imap-server:
@@ -43,7 +46,9 @@ e2e: $(BIN)/.installed-dev
 	@test -x /usr/bin/chromium || (echo "Installing Debian's chromium for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 		|| (echo "Could not install chromium: run 'sudo apt-get install -y chromium'" && exit 1))
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+	mkdir -p build
+	$(BIN)/python -m pytest -m e2e --log-file=build/e2e-run.log --log-file-level=DEBUG $(PYTEST_ARGS)
+	$(BIN)/python -m tests.check_logs build/e2e-run.log
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

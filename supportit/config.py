@@ -131,6 +131,7 @@ def from_environment(
             env, "LOGIN_MAX_FAILURES_PER_CLIENT", 30, minimum=1
         ),
         "LOGIN_LOCKOUT_MINUTES": env_int(env, "LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
+        "SESSION_IDLE_MINUTES": env_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -9,7 +9,11 @@ run code.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import time
+
+from flask import Flask, Response, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -26,6 +30,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _idle_timeout():  # type: ignore[no-untyped-def]
+        """A session left unused for SESSION_IDLE_MINUTES ends (remember-me included)."""
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        now = int(time.time())
+        seen = session.get("seen")
+        idle = app.config["SESSION_IDLE_MINUTES"] * 60
+        if isinstance(seen, int) and now - seen > idle:
+            logout_user()
+            session.clear()
+            flash(
+                _(
+                    "Your session ended after %(n)d minutes without activity. Please log in again.",
+                    n=app.config["SESSION_IDLE_MINUTES"],
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login", next=request.full_path))
+        if not isinstance(seen, int) or now - seen >= 30:  # not a new cookie on every request
+            session["seen"] = now
+        return None
+
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers

@@ -41,6 +41,8 @@ def make_app(tmp_path: Path, **overrides: object) -> Flask:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "ATTACHMENT_MAX_BYTES": 1024 * 1024,
         "MAX_CONTENT_LENGTH": 8 * 1024 * 1024,
+        # Tests travel days ahead with a session open; the idle timeout has its own test.
+        "SESSION_IDLE_MINUTES": 10**7,
     }
     config.update(overrides)
     app = create_app(config)

@@ -74,3 +74,23 @@ def test_https_deployments_get_strict_transport_security(app, client) -> None:
     assert "Strict-Transport-Security" not in client.get("/login").headers
     app.config["SESSION_COOKIE_SECURE"] = True
     assert client.get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_an_idle_session_ends_and_asks_to_log_in_again(app, client, world) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from supportit.db import utcnow
+
+    app.config["SESSION_IDLE_MINUTES"] = 120
+    login(client, world.agent)
+    assert client.get("/queue/").status_code == 200
+    with time_machine.travel(utcnow() + timedelta(minutes=100), tick=False):
+        assert client.get("/queue/").status_code == 200  # within the 120 minutes
+    with time_machine.travel(utcnow() + timedelta(minutes=100 + 121), tick=False):
+        expired = client.get("/queue/")
+        assert expired.status_code == 302 and "/login" in expired.headers["Location"]
+        page = client.get(expired.headers["Location"]).get_data(as_text=True)
+        assert "sans activit" in page
+        assert client.get("/queue/").status_code == 302  # logged out for good
