@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from supportit import cli, config, errors, extensions, i18n, security, templating
 from supportit import db as database  # the module: `supportit.db` must stay importable by path
@@ -40,17 +41,27 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
         include_object=models_only,
     )
     extensions.csrf.init_app(app)
+    extensions.limiter.init_app(app)
     extensions.bootstrap.init_app(app)
     i18n.init_app(app)
     _init_login(app)
     templating.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    # Every <int:…> in a URL is a database id: beyond 32 bits it names nothing (404), instead of
+    # overflowing the database driver (SQLite raises, PostgreSQL refuses the integer).
+    app.url_map.converters["int"] = BoundedInt
     _register_blueprints(app)
     cli.init_app(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
@@ -83,6 +94,7 @@ def _init_login(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from supportit import api
     from supportit.web import (
         admin,
         alerts,
@@ -98,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     )
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(alerts.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(help.bp)

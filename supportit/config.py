@@ -132,6 +132,10 @@ def from_environment(
         ),
         "LOGIN_LOCKOUT_MINUTES": env_int(env, "LOGIN_LOCKOUT_MINUTES", 15, minimum=1),
         "SESSION_IDLE_MINUTES": env_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
+        # JSON API: requests per token (Flask-Limiter's syntax), and where the counts live.
+        "API_RATE_LIMIT": env_str(env, "API_RATE_LIMIT", "300 per minute") or "300 per minute",
+        "RATELIMIT_STORAGE_URI": env_str(env, "RATELIMIT_STORAGE_URI", "memory://") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -52,9 +52,17 @@ def init_app(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if request.path.startswith("/api/"):  # routing errors never reach the API blueprint
+            from supportit.api.errors import from_http
+
+            return from_http(error)
         return render_error(error.code if error.code in MESSAGES else 400)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
         log.exception("unhandled error", exc_info=error.original_exception)
+        if request.path.startswith("/api/"):
+            from supportit.api.errors import error_response
+
+            return error_response(500, None, "Unexpected error; nothing was changed.")
         return render_error(500)

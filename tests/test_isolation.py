@@ -57,6 +57,13 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
     evidence = onboarding.add_evidence(
         bobs_onboarding.steps[1], world.agent, "", None, Upload("kbis.pdf", b"%PDF confidential")
     )
+    from supportit.services import api_tokens
+
+    bobs_token, _ = api_tokens.create(world.bob, "Bob's ERP", ["tickets:read"])
+    # Alice's own token rides on every request, so the API is swept as her too.
+    _, alices_token = api_tokens.create(
+        world.alice, "Alice's ERP", ["tickets:read", "tickets:write"]
+    )
     version = bobs_ticket.version
     messages = len(bobs_ticket.messages)
     values = {
@@ -84,6 +91,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "template_id": 1,
         "article_id": 1,
         "version": 1,
+        "token_id": bobs_token.id,
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)
@@ -94,6 +102,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         response = client.open(
             url,
             method=method,
+            headers={"Authorization": f"Bearer {alices_token}"},
             data={
                 "body": "intrusion",
                 "status": "closed",
@@ -124,6 +133,8 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         swept += 1
     assert swept >= 15
     db.session.refresh(bobs_ticket)
+    db.session.refresh(bobs_token)
+    assert bobs_token.revoked_at is None
     assert bobs_ticket.version == version
     assert len(bobs_ticket.messages) == messages
 

@@ -10,6 +10,7 @@ from supportit.models.alert import (
     NotificationChannel,
     NotificationStatus,
 )
+from supportit.models.api import ApiToken
 from supportit.models.audit import AuditEvent
 from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
@@ -87,6 +88,7 @@ __all__ = [
     "AlertEvent",
     "AlertSource",
     "AlertStatus",
+    "ApiToken",
     "Article",
     "ArticleSearch",
     "Attachment",

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from supportit.db import db
 from supportit.i18n import LANGUAGES
-from supportit.services import audit, users
+from supportit.services import api_tokens, audit, users
 from supportit.services.errors import ServiceError
-from supportit.web.forms import LanguageForm, LoginForm
+from supportit.web.forms import ActionForm, LanguageForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 
@@ -78,3 +78,44 @@ def language():
             current_user.language = form.lang.data
             db.session.commit()
     return redirect(_safe_next(form.next.data) or url_for("auth.home"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens_page():
+    """Personal API tokens: create one (shown once), see them, revoke them."""
+    form = ActionForm()
+    created = None
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            _token, created = api_tokens.create(
+                current_user, request.form.get("name", ""), request.form.getlist("scopes")
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+            status = 400
+    return render_template(
+        "auth/tokens.html",
+        tokens=api_tokens.tokens_of(current_user),
+        scopes=api_tokens.allowed_scopes(current_user),
+        scope_labels=api_tokens.SCOPE_LABELS,
+        created=created,
+        action_form=form,
+    ), status
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_api_token(token_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        api_tokens.revoke(current_user, token_id)
+    except LookupError:
+        abort(404)
+    flash(_("Token revoked: scripts using it are refused from now on."), "success")
+    return redirect(url_for("auth.api_tokens_page"))
