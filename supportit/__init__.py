@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 from collections.abc import Mapping
@@ -88,9 +89,14 @@ def _init_login(app: Flask) -> None:
 
     @manager.user_loader
     def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+        number, _, fingerprint = user_id.partition(":")
+        if not number.isdigit():
             return None
-        return database.db.session.get(User, int(user_id))
+        user = database.db.session.get(User, int(number))
+        # A session from before the last password change is not honoured.
+        if user is None or not hmac.compare_digest(fingerprint, user.password_fingerprint):
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

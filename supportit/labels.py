@@ -301,4 +301,8 @@ AUDIT_ACTION_LABELS = {
     "export": _l("data exported"),
     "classifier_trained": _l("classifier trained"),
     "classifier_activated": _l("classifier version put in use"),
+    "password_reset_requested": _l("password reset asked for"),
+    "password_reset": _l("password changed through a reset link"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
 }

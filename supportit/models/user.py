@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import datetime
 
 from flask import current_app
@@ -78,3 +79,12 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+    @property
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: sessions and reset links carry it, so a new
+        password ends every other session and makes a used reset link worthless."""
+        return hashlib.sha256((self.password_hash or "").encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:  # Flask-Login's session (and remember-me) identifier
+        return f"{self.id}:{self.password_fingerprint}"

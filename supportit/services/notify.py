@@ -92,6 +92,30 @@ def staff_alert(ticket: Ticket, kind: str, to: list[User], **context: object) ->
         _write(ticket, kind, sorted(addresses), [], language, full, automatic=True, thread=[])
 
 
+def password_reset(user: User, token: str) -> None:
+    """The reset link, in the user's language, through the outbox like every mail."""
+    language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
+    context = {"user": user, "url": _url(f"/password/reset/{token}")}
+    domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
+    with force_locale(language):
+        subject = render_template("email/password_reset.subject.txt", **context).strip()
+        body_text = render_template("email/password_reset.txt", **context)
+        body_html = render_template("email/password_reset.html", **context)
+    db.session.add(
+        OutboundMail(
+            ticket=None,
+            kind="password_reset",
+            to_addrs=[user.email],
+            cc_addrs=[],
+            subject=subject,
+            message_id=make_msgid(idstring="password-reset", domain=domain),
+            body_text=body_text,
+            body_html=body_html,
+            automatic=True,
+        )
+    )
+
+
 def _url(path: str) -> str:
     return f"{current_app.config['BASE_URL']}{path}"
 

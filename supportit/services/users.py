@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
-from supportit.models import Merchant, Role, User
+from supportit.models import AuditEvent, Merchant, Role, User
+from supportit.services import notify
 from supportit.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
@@ -114,3 +117,64 @@ def active_staff() -> list[User]:
             .order_by(User.name)
         )
     )
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+RESET_SALT = "password-reset"
+RESET_MAX_AGE = 3600  # seconds a reset link is valid
+RESET_REQUESTS_PER_HOUR = 3  # per address: a mailbox is not flooded by someone else's clicks
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=RESET_SALT)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if an active account has this address; silent either way, so the
+    page says the same thing for every address (no account enumeration)."""
+    from supportit.services import audit
+
+    email = normalise_email(email or "")
+    user = find_by_email(email)
+    recent = db.session.scalar(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "password_reset_requested",
+            AuditEvent.email == email,
+            AuditEvent.at > utcnow() - timedelta(hours=1),
+        )
+    )
+    audit.record("password_reset_requested", None, email=email, commit=False)
+    if user is not None and user.is_active and (recent or 0) < RESET_REQUESTS_PER_HOUR:
+        token = _reset_serializer().dumps({"u": user.id, "f": user.password_fingerprint})
+        notify.password_reset(user, token)
+    db.session.commit()
+
+
+def user_for_reset(token: str) -> User:
+    """The account a reset link is for; ServiceError when expired, already used or forged."""
+    try:
+        data = _reset_serializer().loads(token, max_age=RESET_MAX_AGE)
+    except SignatureExpired:
+        raise ServiceError(_l("This link has expired: ask for a new one.")) from None
+    except BadSignature:
+        raise ServiceError(_l("This link is not valid: ask for a new one.")) from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
+    if user is None or not user.is_active or data.get("f") != user.password_fingerprint:
+        raise ServiceError(_l("This link was already used: ask for a new one."))
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    from supportit.services import audit
+
+    user = user_for_reset(token)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ServiceError(
+            _l("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+    user.set_password(password)  # the fingerprint changes: the link and old sessions end
+    audit.record("password_reset", user, commit=False)
+    db.session.commit()
+    return user

@@ -12,7 +12,14 @@ from supportit.db import db
 from supportit.i18n import LANGUAGES
 from supportit.services import api_tokens, audit, users
 from supportit.services.errors import ServiceError
-from supportit.web.forms import ActionForm, LanguageForm, LoginForm
+from supportit.web.forms import (
+    ActionForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    NewPasswordForm,
+    report_service_error,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -119,3 +126,42 @@ def revoke_api_token(token_id: int):
         abort(404)
     flash(_("Token revoked: scripts using it are refused from now on."), "success")
     return redirect(url_for("auth.api_tokens_page"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        users.request_password_reset(form.email.data)
+        flash(
+            _(
+                "If an account uses this address, a link to choose a new password is on its "
+                "way. It works once, within an hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        user = users.user_for_reset(token)
+    except ServiceError as error:
+        flash(str(error.message), "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            users.reset_password(token, form.password.data)
+        except ServiceError as error:
+            report_service_error(form, error)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your password is changed. Log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, user=user), (
+        400 if form.is_submitted() else 200
+    )

@@ -31,6 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
+    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -66,6 +67,26 @@ class LoginForm(FlaskForm):
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Stay signed in on this computer"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(message=_l("Invalid email address.")), Length(max=254)],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=10, max=200)]
+    )
+    confirm = PasswordField(
+        _l("The same again"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("The two passwords are not the same.")),
+        ],
+    )
 
 
 class LanguageForm(FlaskForm):
