@@ -305,4 +305,7 @@ AUDIT_ACTION_LABELS = {
     "password_reset": _l("password changed through a reset link"),
     "api_token_created": _l("API token created"),
     "api_token_revoked": _l("API token revoked"),
+    "login_password_ok": _l("password right, waiting for the code"),
+    "totp_enabled": _l("second factor turned on"),
+    "totp_disabled": _l("second factor turned off"),
 }

@@ -39,6 +39,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optional second factor (staff): the TOTP secret sealed like Paygate keys, and the last
+    # time step accepted, so a code cannot be used twice.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None]
 
     merchant: Mapped[Merchant | None] = relationship()
 
@@ -57,6 +62,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users at login and on load.
         return self.active
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret_sealed is not None
 
     @property
     def is_staff(self) -> bool:

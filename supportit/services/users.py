@@ -66,8 +66,24 @@ def log_in(email: str, password: str, now: datetime | None = None) -> User:
     if user is None:
         audit.record(audit.LOGIN_FAILED, email=email)
         raise ServiceError(_l("Wrong email or password."), field="password")
-    audit.record("login", user)
+    # With a second factor, the login is complete (and recorded) only once the code is right.
+    audit.record("login_password_ok" if user.has_second_factor else "login", user)
     return user
+
+
+def complete_login(user: User, code: str) -> None:
+    """The second step of a login with a second factor; a wrong code counts as a failure."""
+    from supportit.services import audit, second_factor
+
+    if audit.locked_until(user.email) is not None:  # codes are throttled like passwords
+        audit.record(audit.LOGIN_REFUSED, user)
+        raise ServiceError(
+            _l("Too many failed attempts. Log in again in a few minutes."), field="code"
+        )
+    if not second_factor.verify(user, code):
+        audit.record(audit.LOGIN_FAILED, user, reason="second factor")
+        raise ServiceError(_l("This code does not match."), field="code")
+    audit.record("login", user)
 
 
 def _check_new_account(email: str, password: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -10,10 +11,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from supportit.db import db
 from supportit.i18n import LANGUAGES
-from supportit.services import api_tokens, audit, users
+from supportit.models import User
+from supportit.services import api_tokens, audit, second_factor, users
 from supportit.services.errors import ServiceError
 from supportit.web.forms import (
     ActionForm,
+    CodeForm,
     ForgotPasswordForm,
     LanguageForm,
     LoginForm,
@@ -57,13 +60,98 @@ def login():
             # Same message whether the address exists or not: no account enumeration.
             form.password.errors = [str(error.message)]
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session at login: nothing carried over from before
-            if lang:
-                session["lang"] = lang
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            target = _safe_next(request.args.get("next")) or home_for(user)
+            if user.has_second_factor:
+                session["pending_login"] = {
+                    "user": user.get_id(),
+                    "remember": bool(form.remember.data),
+                    "next": target,
+                    "at": int(time.time()),
+                }
+                return redirect(url_for("auth.login_code"))
+            _start_session(user, bool(form.remember.data))
+            return redirect(target)
     return render_template("auth/login.html", form=form)
+
+
+def _start_session(user, remember: bool) -> None:  # type: ignore[no-untyped-def]
+    lang = session.get("lang")
+    session.clear()  # a fresh session at login: nothing carried over from before
+    if lang:
+        session["lang"] = lang
+    login_user(user, remember=remember)
+
+
+PENDING_SECONDS = 300  # time to type the code after the password
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step of a login for accounts with a second factor."""
+    pending = session.get("pending_login")
+    user = None
+    if isinstance(pending, dict) and int(time.time()) - int(pending.get("at", 0)) < PENDING_SECONDS:
+        number, _sep, fingerprint = str(pending.get("user", "")).partition(":")
+        user = db.session.get(User, int(number)) if number.isdigit() else None
+        if user is not None and user.password_fingerprint != fingerprint:
+            user = None
+    if user is None:
+        session.pop("pending_login", None)
+        flash(_("Log in again: the code must follow the password within five minutes."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            users.complete_login(user, form.code.data)
+        except ServiceError as error:
+            report_service_error(form, error)
+        else:
+            _start_session(user, bool(pending.get("remember")))
+            return redirect(str(pending.get("next") or home_for(user)))
+    return render_template("auth/code.html", form=form), 400 if form.is_submitted() else 200
+
+
+@bp.route("/account/security", methods=["GET", "POST"])
+@login_required
+def security():
+    """Turn the second factor on (scan, then confirm a code) or off (with a code)."""
+    if not current_user.is_staff:
+        abort(404)
+    form = CodeForm()
+    if current_user.has_second_factor:
+        if form.validate_on_submit():
+            try:
+                second_factor.disable(current_user, form.code.data)
+            except ServiceError as error:
+                report_service_error(form, error)
+            else:
+                flash(_("Second factor turned off."), "success")
+                return redirect(url_for("auth.security"))
+        return render_template("auth/security.html", form=form, enabled=True)
+    # The secret waits for its confirming code in the session, sealed: a session cookie is
+    # signed, not encrypted.
+    sealed = session.get("totp_pending")
+    secret = second_factor.open_pending(current_user, sealed) if isinstance(sealed, str) else None
+    if secret is None or request.method == "GET":
+        secret = second_factor.new_secret()
+        session["totp_pending"] = second_factor.seal_pending(current_user, secret)
+    if form.validate_on_submit():
+        try:
+            second_factor.enable(current_user, secret, form.code.data)
+        except ServiceError as error:
+            report_service_error(form, error)
+        else:
+            session.pop("totp_pending", None)
+            flash(_("Second factor on: each login now asks for a code."), "success")
+            return redirect(url_for("auth.security"))
+    uri = second_factor.provisioning_uri(current_user, secret)
+    return render_template(
+        "auth/security.html",
+        form=form,
+        enabled=False,
+        secret=secret,
+        qr=second_factor.qr_data_uri(uri),
+    ), 400 if form.is_submitted() else 200
 
 
 @bp.route("/logout", methods=["POST"])

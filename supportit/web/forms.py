@@ -69,6 +69,13 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay signed in on this computer"))
 
 
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code from the authenticator app"),
+        validators=[DataRequired(), Length(max=12)],
+    )
+
+
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         _l("Email"),
