@@ -986,6 +986,44 @@ def paygate_keys_delete(mid: str) -> None:
     click.echo(f"{mid}: deleted")
 
 
+@click.command("backup")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Archive to write (default: instance/backups/supportit-<UTC time>.tar.gz).",
+)
+def backup_command(output: Path | None) -> None:
+    """Back up the database and the stored files into one .tar.gz."""
+    from flask import current_app
+
+    from supportit.db import utcnow
+    from supportit.services import backup
+
+    if output is None:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        output = folder / f"supportit-{utcnow():%Y%m%d-%H%M%S}.tar.gz"
+    summary = backup.create(output)
+    click.echo(
+        f"{output}: {summary.rows} rows in {summary.tables} tables, {summary.files} files, "
+        f"schema {summary.revision or 'unversioned'}"
+    )
+
+
+@click.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(archive: Path) -> None:
+    """Restore a backup into this database, which must be new (empty, migrated)."""
+    from supportit.services import backup
+
+    try:
+        summary = backup.restore(archive)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {summary.rows} rows and {summary.files} files from {archive}.")
+
+
 @kb_group.command("sync")
 @click.option(
     "--dir",
@@ -1102,6 +1140,8 @@ def classify_activate(version: int) -> None:
 
 
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(classify_group)
     app.cli.add_command(kb_group)
     app.cli.add_command(paygate_group)

@@ -124,6 +124,9 @@ def from_environment(
         ],
         "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI")
         or database_url(env, instance_path),
+        # A connection the database dropped (a PostgreSQL restart, a failover) is noticed
+        # before use and replaced, instead of failing the request that drew it from the pool.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_SECURE": env_bool(env, "SECURE_COOKIES", False),
         # Login throttle: failures per address, and per client, within the lockout window.
         "LOGIN_MAX_FAILURES": env_int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
