@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,13 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have access to this page.")),
     404: (_l("Page not found"), _l("This page does not exist, or you do not have access to it.")),
     405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    409: (
+        _l("Changed meanwhile"),
+        _l(
+            "Someone else changed this at the same moment, and nothing of yours was saved. "
+            "Go back, reload the page and try again."
+        ),
+    ),
     413: (
         _l("Files too large"),
         _l("The files you sent are too large. Nothing was saved: please send smaller files."),
@@ -57,6 +65,19 @@ def init_app(app: Flask) -> None:
 
             return from_http(error)
         return render_error(error.code if error.code in MESSAGES else 400)
+
+    @app.errorhandler(StaleDataError)
+    def concurrent_change(error: StaleDataError):
+        # Two requests wrote the same row at once (its version moved): the later one loses,
+        # cleanly, instead of a server error.
+        from supportit.db import db
+
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            from supportit.api.errors import error_response
+
+            return error_response(409, "conflict", "Changed by another request: try again.")
+        return render_error(409)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

@@ -301,3 +301,35 @@ def test_ids_beyond_32_bits_are_not_found_not_a_crash(client, world, alice_token
     login(client, world.alice)
     page = client.get(f"/portal/tickets/{ticket.reference}/attachments/{huge}")
     assert page.status_code == 404
+
+
+def test_a_concurrent_change_is_retried_when_the_client_sent_no_version(
+    client, world, alice_token, monkeypatch
+) -> None:
+    from supportit.services import tickets as service
+    from supportit.services.errors import StaleTicket
+
+    ticket = factories.ticket(world.alice, "Course")
+    real = service.reply
+    calls = []
+
+    def first_stale(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("expected_version"))
+        if len(calls) == 1:  # an agent changed the ticket between our read and our write
+            raise StaleTicket("changed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "reply", first_stale)
+    answer = client.post(
+        f"/api/v1/tickets/{ticket.reference}/messages",
+        json={"body": "Précision"},
+        headers=_auth(alice_token),
+    )
+    assert answer.status_code == 201 and calls == [None, None]
+    calls.clear()
+    with_version = client.post(
+        f"/api/v1/tickets/{ticket.reference}/messages",
+        json={"body": "Autre", "version": 1},
+        headers=_auth(alice_token),
+    )
+    assert with_version.status_code == 409  # the client asked to know: no retry

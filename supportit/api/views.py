@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, NotFound
 
 from supportit.api import serializers as out
@@ -125,6 +126,21 @@ def _enum(enum_class, data: dict[str, Any], name: str, *, required: bool = False
     except ValueError:
         allowed = ", ".join(member.value for member in enum_class)
         raise ApiError(422, "invalid_field", f"{name} must be one of: {allowed}.", name) from None
+
+
+def _with_retries(reference: str, version: int | None, change):  # type: ignore[no-untyped-def]
+    """Apply `change(ticket)`. Without a version from the client, a concurrent change to the
+    ticket (an agent's status, say) is not its concern: reload and apply again."""
+    for attempt in range(3):
+        ticket = _ticket(reference)
+        try:
+            return ticket, change(ticket)
+        except (StaleTicket, StaleDataError):  # the latter when a query flushed the ticket
+            db.session.rollback()
+            if version is not None or attempt == 2:
+                raise
+            db.session.expire_all()
+    raise AssertionError("unreachable")
 
 
 def _version(data: dict[str, Any]) -> int | None:
@@ -263,7 +279,8 @@ def list_messages(reference: str):
 @bp.post("/tickets/<reference>/messages")
 @requires("tickets:write")
 def reply(reference: str):
-    ticket, user = _ticket(reference), _user()
+    _ticket(reference)  # 404 before the body is read
+    user = _user()
     uploads: list[Upload] = []
     if request.mimetype == "multipart/form-data":
         data: dict[str, Any] = dict(request.form)
@@ -274,14 +291,19 @@ def reply(reference: str):
     internal = data.get("internal", False)
     if not isinstance(internal, bool):
         raise ApiError(422, "invalid_field", "internal must be true or false.", "internal")
+    body, version = _string(data, "body", required=True) or "", _version(data)
     try:
-        message = tickets.reply(
-            ticket,
-            user,
-            _string(data, "body", required=True) or "",
-            internal=internal,
-            uploads=uploads,
-            expected_version=_version(data),
+        _now, message = _with_retries(
+            reference,
+            version,
+            lambda ticket: tickets.reply(
+                ticket,
+                user,
+                body,
+                internal=internal,
+                uploads=uploads,
+                expected_version=version,
+            ),
         )
     except ServiceError as error:
         db.session.rollback()
@@ -294,26 +316,25 @@ def reply(reference: str):
 @bp.post("/tickets/<reference>/status")
 @requires("tickets:write")
 def change_status(reference: str):
-    ticket, user, data = _ticket(reference), _user(), _json_body()
+    _ticket(reference)
+    user, data = _user(), _json_body()
     status = _enum(Status, data, "status", required=True)
-    try:
+    version = _version(data)
+    if not user.is_staff and status not in (Status.CLOSED, Status.OPEN):
+        raise ApiError(
+            422, "invalid_field", "A merchant may set status to closed or open.", "status"
+        )
+
+    def change(ticket: Ticket) -> None:
         if user.is_staff:
-            tickets.update_fields(
-                ticket,
-                user,
-                expected_version=data.get("version")
-                if isinstance(data.get("version"), int)
-                else None,
-                status=status,
-            )
+            tickets.update_fields(ticket, user, expected_version=version, status=status)
         elif status is Status.CLOSED:
             tickets.close(ticket, user)
-        elif status is Status.OPEN:
-            tickets.reopen(ticket, user)
         else:
-            raise ApiError(
-                422, "invalid_field", "A merchant may set status to closed or open.", "status"
-            )
+            tickets.reopen(ticket, user)
+
+    try:
+        ticket, _none = _with_retries(reference, version, change)
     except ServiceError as error:
         db.session.rollback()
         raise _service_error(error) from None

@@ -114,12 +114,14 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
 
 def _commit(ticket: Ticket, *, synced: bool = False) -> None:
     """Commit a change to `ticket`, its SLA clocks and its alert brought in line with it first."""
-    if not synced:
-        sla.sync(ticket)
-    if alerts.pages_for(ticket) or (ticket.id is not None and not ticket.status.is_active):
-        # A production-down RUN ticket opens an alert; closing the ticket resolves it.
-        alerts.follow_ticket(ticket)
     try:
+        # The SLA and alert queries flush the ticket first: a concurrent change can surface
+        # there as well as at the commit.
+        if not synced:
+            sla.sync(ticket)
+        if alerts.pages_for(ticket) or (ticket.id is not None and not ticket.status.is_active):
+            # A production-down RUN ticket opens an alert; closing the ticket resolves it.
+            alerts.follow_ticket(ticket)
         db.session.commit()
     except StaleDataError:
         # Another request committed a change to the same ticket between our read and our write.

@@ -1,0 +1,294 @@
+"""Load: merchants opening and answering tickets while agents work the queue, on gunicorn and
+PostgreSQL, then a reconciliation of everything the clients created.
+
+    python benchmarks/load.py [--duration 60] [--merchants 50] [--agents 7] [--workers 2]
+                              [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/x]
+
+Target (issue 9): zero errors, zero tickets lost or doubled, p95 under 200 ms. Clients talk
+to the JSON API with their own tokens (each merchant user its own merchant). Exit status 1 when
+an error, a lost or doubled ticket or message is found, so `.ci/run` can run a short form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+from sqlalchemy import create_engine, func, select, text
+
+from supportit import create_app
+from supportit.db import db
+from supportit.models import Merchant, Message, Role, Ticket, User
+from supportit.services import api_tokens, classification
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/supportit_load"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _fresh_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def _prepare(url: str, instance: str, merchants: int, agents: int) -> tuple[list[str], list[str]]:
+    """Schema, merchants with a user each, agents; their API tokens."""
+    app = create_app({"INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        db.create_all()
+        merchant_tokens, agent_tokens = [], []
+        for n in range(merchants):
+            merchant = Merchant(name=f"Load merchant {n:03d}", products=["3X"])
+            user = User(email=f"m{n}@load.example", name=f"Merchant {n}", role=Role.MERCHANT)
+            user.merchant = merchant
+            user.set_password("load-password-123")
+            db.session.add_all([merchant, user])
+            db.session.flush()
+            merchant_tokens.append(
+                api_tokens.create(user, "load", ["tickets:read", "tickets:write"])[1]
+            )
+        for n in range(agents):
+            agent = User(email=f"a{n}@load.example", name=f"Agent {n}", role=Role.AGENT)
+            agent.set_password("load-password-123")
+            db.session.add(agent)
+            db.session.flush()
+            agent_tokens.append(api_tokens.create(agent, "load", list(api_tokens.STAFF_SCOPES))[1])
+        db.session.commit()
+        # As a deployment does: a stored classifier model, which each worker loads, instead
+        # of every worker building one from the corpus on its first ticket.
+        classification.train()
+        db.engine.dispose()
+    return merchant_tokens, agent_tokens
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.created: dict[str, int] = {}  # subject → messages the client sent (first included)
+
+    def timed(self, session: requests.Session, method: str, url: str, **kwargs):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        try:
+            response = session.request(method, url, timeout=30, **kwargs)
+        except requests.RequestException as error:
+            with self.lock:
+                self.errors[type(error).__name__] += 1
+            return None
+        elapsed = (time.perf_counter() - started) * 1000
+        with self.lock:
+            self.latencies.append(elapsed)
+            if response.status_code >= 400 and response.status_code != 409:
+                self.errors[f"HTTP {response.status_code} {method} {url.split('/api/v1')[1]}"] += 1
+        return response
+
+
+def _merchant(base: str, token: str, until: float, record: Recorder, number: int) -> None:
+    rng = random.Random(number)
+    headers = {"Authorization": f"Bearer {token}"}
+    mine: list[tuple[str, str]] = []  # (reference, subject)
+    count = 0
+    with requests.Session() as session:
+        session.headers.update(headers)
+        while time.monotonic() < until:
+            action = rng.random()
+            if action < 0.35 or not mine:
+                count += 1
+                subject = f"Load {number:03d}-{count:04d} paiement 3X refusé"
+                response = record.timed(
+                    session,
+                    "POST",
+                    f"{base}/api/v1/tickets",
+                    json={
+                        "subject": subject,
+                        "body": "Code 21000005 en recette.",
+                        "category": "integration",
+                    },
+                )
+                if response is not None and response.status_code == 201:
+                    mine.append((response.json()["reference"], subject))
+                    with record.lock:
+                        record.created[subject] = 1
+            elif action < 0.7:
+                reference, subject = rng.choice(mine)
+                response = record.timed(
+                    session,
+                    "POST",
+                    f"{base}/api/v1/tickets/{reference}/messages",
+                    json={"body": "Précision : TransID TX-1, PayID 42."},
+                )
+                if response is not None and response.status_code == 201:
+                    with record.lock:
+                        record.created[subject] += 1
+            else:
+                record.timed(session, "GET", f"{base}/api/v1/tickets?limit=20")
+            time.sleep(rng.uniform(0.05, 0.3))  # a person, or a script with some manners
+
+
+def _agent(base: str, token: str, until: float, record: Recorder, number: int) -> None:
+    rng = random.Random(1000 + number)
+    with requests.Session() as session:
+        session.headers.update({"Authorization": f"Bearer {token}"})
+        while time.monotonic() < until:
+            listing = record.timed(session, "GET", f"{base}/api/v1/tickets?status=new&limit=25")
+            tickets = listing.json()["data"] if listing is not None and listing.ok else []
+            if tickets:
+                reference = rng.choice(tickets)["reference"]
+                record.timed(session, "GET", f"{base}/api/v1/tickets/{reference}")
+                record.timed(
+                    session,
+                    "POST",
+                    f"{base}/api/v1/tickets/{reference}/messages",
+                    json={"body": "Note : à vérifier avec le journal Paygate.", "internal": True},
+                )
+                record.timed(
+                    session,
+                    "POST",
+                    f"{base}/api/v1/tickets/{reference}/status",
+                    json={"status": "open"},
+                )
+            time.sleep(rng.uniform(0.1, 0.4))
+
+
+def _reconcile(url: str, instance: str, record: Recorder) -> tuple[int, int, int]:
+    """(tickets lost, tickets doubled, tickets whose merchant messages do not match)."""
+    app = create_app({"INSTANCE_PATH": instance, "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        counts = dict(
+            db.session.execute(
+                select(Ticket.subject, func.count(Ticket.id))
+                .where(Ticket.subject.like("Load %"))
+                .group_by(Ticket.subject)
+            ).all()
+        )
+        public = dict(
+            db.session.execute(
+                select(Ticket.subject, func.count(Message.id))
+                .join(Message, Message.ticket_id == Ticket.id)
+                .where(Ticket.subject.like("Load %"), Message.internal.is_(False))
+                .group_by(Ticket.subject)
+            ).all()
+        )
+        db.engine.dispose()
+    lost = sum(1 for subject in record.created if subject not in counts)
+    doubled = sum(1 for n in counts.values() if n > 1)
+    mismatched = sum(1 for s, sent in record.created.items() if public.get(s, 0) != sent)
+    return lost, doubled, mismatched
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=60)
+    parser.add_argument("--merchants", type=int, default=50)
+    parser.add_argument("--agents", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL))
+    args = parser.parse_args()
+    _fresh_database(args.database_url)
+    with tempfile.TemporaryDirectory() as instance:
+        merchant_tokens, agent_tokens = _prepare(
+            args.database_url, instance, args.merchants, args.agents
+        )
+        port = _free_port()
+        env = {
+            **os.environ,
+            "SUPPORTIT_DATABASE_URL": args.database_url,
+            "SUPPORTIT_INSTANCE_PATH": instance,
+            "SUPPORTIT_API_RATE_LIMIT": "100000 per minute",
+            "SUPPORTIT_ENV": "production",
+            "SUPPORTIT_SECRET_KEY": "load-benchmark-secret-key-only",
+        }
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("gunicorn")),
+                "--workers",
+                str(args.workers),
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "8",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    requests.get(f"{base}/login", timeout=2)
+                    break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            record = Recorder()
+            until = time.monotonic() + args.duration
+            threads = [
+                threading.Thread(target=_merchant, args=(base, t, until, record, n))
+                for n, t in enumerate(merchant_tokens)
+            ] + [
+                threading.Thread(target=_agent, args=(base, t, until, record, n))
+                for n, t in enumerate(agent_tokens)
+            ]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.monotonic() - started
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+        lost, doubled, mismatched = _reconcile(args.database_url, instance, record)
+    latencies = sorted(record.latencies)
+    errors = sum(record.errors.values())
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] if latencies else 0
+
+    print(
+        f"{args.merchants} merchants, {args.agents} agents, {args.duration:.0f} s, "
+        f"gunicorn {args.workers} workers on PostgreSQL"
+    )
+    print(f"requests      {len(latencies)}  ({len(latencies) / elapsed:.1f} per second)")
+    print(
+        f"latency       p50 {statistics.median(latencies) if latencies else 0:.1f} ms  "
+        f"p95 {pct(0.95):.1f} ms  p99 {pct(0.99):.1f} ms"
+    )
+    print(f"errors        {errors}" + (f"  {dict(record.errors)}" if errors else ""))
+    print(
+        f"reconciliation  {len(record.created)} tickets created: {lost} lost, {doubled} doubled, "
+        f"{mismatched} with missing or extra messages"
+    )
+    target = "met" if pct(0.95) < 200 else "NOT met"
+    print(f"p95 target (200 ms): {target}")
+    return 1 if errors or lost or doubled or mismatched else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
