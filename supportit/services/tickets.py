@@ -154,6 +154,7 @@ def _add_message(
         source=source,
         email_message_id=mail.message_id if mail else None,
         original_html=mail.html if mail else None,
+        attachments=[],
     )
     ticket.messages.append(message)
     if mail is not None and mail.inbound is not None:
@@ -188,8 +189,12 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
         ref_nr=_optional(new.ref_nr),
         trans_id=_optional(new.trans_id),
         pay_id=_optional(new.pay_id),
-        # Empty from the start: the ORM then never asks the database for a new ticket's clocks.
+        # Empty from the start: the ORM then never asks the database for a new ticket's
+        # clocks, messages, files or events (each a query, and a flush before it).
         sla_clocks=[],
+        messages=[],
+        attachments=[],
+        events=[],
     )
     db.session.add(ticket)
     # Before the SLA clocks and the paging rules, which depend on the category.

@@ -19,6 +19,7 @@ def test_a_merchant_is_answered_before_sending(live_app, live_server, new_page) 
     page = new_page()
     log_in(page, live_server, "alice@maliterie.example", "demo-alice")
     page.get_by_role("link", name="Nouveau ticket", exact=True).click()
+    page.wait_for_load_state()  # the form's script is listening before we type
     subject = "Nos notifications URLNotify ne sont plus reçues"
     page.get_by_role("textbox", name="Objet").fill(subject)
     suggestions = page.get_by_test_id("suggestions")

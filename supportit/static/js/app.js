@@ -51,6 +51,8 @@
     document.querySelectorAll("input[name=category]").forEach(function (radio) {
       radio.addEventListener("change", update);
     });
+    // Typed before this script ran (a slow page): suggest for it now.
+    if ((subject && subject.value) || (body && body.value)) { update(); }
   }
 
   // Ticket page: search articles in place, and insert one into the reply in one click.
