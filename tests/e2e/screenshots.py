@@ -57,6 +57,11 @@ PAGES = [
     ("help-search", ("alice@maliterie.example", "demo-alice"), "/help/?q=notifications"),
     ("help-article", ("alice@maliterie.example", "demo-alice"), "/help/mac-hmac"),
     ("admin-kb", ("admin@floa.example", "demo-admin"), "/admin/kb"),
+    ("api-tokens", ("agent1@floa.example", "demo-agent"), "/account/tokens"),
+    ("second-factor", ("agent1@floa.example", "demo-agent"), "/account/security"),
+    ("admin-audit", ("admin@floa.example", "demo-admin"), "/admin/audit"),
+    ("admin-classifier", ("admin@floa.example", "demo-admin"), "/admin/classifier"),
+    ("forgot-password", None, "/password/forgot"),
     (
         "portal-new-ticket-answered",
         ("alice@maliterie.example", "demo-alice"),
