@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import current_user
 
 LANGUAGES = ("fr", "en")
@@ -25,6 +25,11 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    """The language of this request's pages: "fr" or "en" (what select_locale chose)."""
+    return str(get_locale())
 
 
 def init_app(app: Flask) -> None:

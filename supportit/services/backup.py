@@ -10,7 +10,6 @@ revision: nothing is ever overwritten, and `supportit db upgrade` comes first.
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import tarfile
@@ -247,7 +246,3 @@ def _restore_files(archive: tarfile.TarFile) -> int:
             raise BackupError(f"file {name} in the backup is damaged (its content changed)")
         count += 1
     return count
-
-
-def checksum(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -96,24 +96,7 @@ def password_reset(user: User, token: str) -> None:
     """The reset link, in the user's language, through the outbox like every mail."""
     language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
     context = {"user": user, "url": _url(f"/password/reset/{token}")}
-    domain = current_app.config["SUPPORT_ADDRESS"].rpartition("@")[2]
-    with force_locale(language):
-        subject = render_template("email/password_reset.subject.txt", **context).strip()
-        body_text = render_template("email/password_reset.txt", **context)
-        body_html = render_template("email/password_reset.html", **context)
-    db.session.add(
-        OutboundMail(
-            ticket=None,
-            kind="password_reset",
-            to_addrs=[user.email],
-            cc_addrs=[],
-            subject=subject,
-            message_id=make_msgid(idstring="password-reset", domain=domain),
-            body_text=body_text,
-            body_html=body_html,
-            automatic=True,
-        )
-    )
+    _write(None, "password_reset", [user.email], [], language, context, automatic=True, thread=[])
 
 
 def _url(path: str) -> str:
@@ -121,7 +104,7 @@ def _url(path: str) -> str:
 
 
 def _write(
-    ticket: Ticket,
+    ticket: Ticket | None,
     kind: str,
     to: list[str],
     cc: list[str],
@@ -143,7 +126,9 @@ def _write(
             to_addrs=to,
             cc_addrs=cc,
             subject=" ".join(subject.split()),
-            message_id=make_msgid(idstring=f"{ticket.reference}.{kind}", domain=domain),
+            message_id=make_msgid(
+                idstring=f"{ticket.reference}.{kind}" if ticket else kind, domain=domain
+            ),
             in_reply_to=thread[-1] if thread else None,
             references_header=" ".join(thread[-MAX_REFERENCES:]) or None,
             body_text=body_text,

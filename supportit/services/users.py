@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
 from supportit.models import AuditEvent, Merchant, Role, User
-from supportit.services import notify
+from supportit.services import audit, notify, second_factor
 from supportit.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
@@ -44,8 +44,6 @@ def log_in(email: str, password: str, now: datetime | None = None) -> User:
     Raises ServiceError: wrong email or password (one message for both: no account
     enumeration), or too many recent failures for this address or from this client.
     """
-    from supportit.services import audit
-
     email = normalise_email(email or "")
     now = now or utcnow()
     until = audit.locked_until(email, now)
@@ -73,8 +71,6 @@ def log_in(email: str, password: str, now: datetime | None = None) -> User:
 
 def complete_login(user: User, code: str) -> None:
     """The second step of a login with a second factor; a wrong code counts as a failure."""
-    from supportit.services import audit, second_factor
-
     if audit.locked_until(user.email) is not None:  # codes are throttled like passwords
         audit.record(audit.LOGIN_REFUSED, user)
         raise ServiceError(
@@ -105,8 +101,6 @@ def _check_new_account(email: str, password: str) -> str:
 def create_staff(*, email: str, name: str, role: str, password: str) -> User:
     """A new agent or admin (the CLI); the role given is written in the audit log."""
     email = _check_new_account(email, password)
-    from supportit.services import audit
-
     user = User(email=email, name=name.strip(), role=Role(role))
     user.set_password(password)
     db.session.add(user)
@@ -149,8 +143,6 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 def request_password_reset(email: str) -> None:
     """Mail a reset link if an active account has this address; silent either way, so the
     page says the same thing for every address (no account enumeration)."""
-    from supportit.services import audit
-
     email = normalise_email(email or "")
     user = find_by_email(email)
     recent = db.session.scalar(
@@ -182,8 +174,6 @@ def user_for_reset(token: str) -> User:
 
 
 def reset_password(token: str, password: str) -> User:
-    from supportit.services import audit
-
     user = user_for_reset(token)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ServiceError(

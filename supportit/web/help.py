@@ -4,11 +4,11 @@ merchant's "this solved my problem" that closes a question without a ticket."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db
+from supportit.i18n import current_language
 from supportit.models import KB_CATEGORIES, Article
 from supportit.services import kb
 from supportit.services.errors import ServiceError
@@ -18,10 +18,6 @@ from supportit.web.forms import ActionForm
 bp = Blueprint("help", __name__)
 
 SUGGESTIONS = 5
-
-
-def _language() -> str:
-    return "en" if str(get_locale()) == "en" else "fr"
 
 
 @bp.route("/help/")
@@ -44,7 +40,7 @@ def index():
         counts=kb.category_counts(),
         popular=kb.popular() if not (query or category) else [],
         categories=KB_CATEGORIES,
-        language=_language(),
+        language=current_language(),
     )
 
 
@@ -59,9 +55,9 @@ def article(slug: str):
     return render_template(
         "help/article.html",
         article=found,
-        body=kb.render(found.body(_language())),
+        body=kb.render(found.body(current_language())),
         related=[a for a in kb.by_category(found.category) if a.id != found.id][:5],
-        language=_language(),
+        language=current_language(),
         solved=request.args.get("solved") == "1",
     )
 
@@ -69,7 +65,7 @@ def article(slug: str):
 @bp.route("/help/suggest")
 def suggest():
     """Published articles for a free text, as JSON (scripts, the API)."""
-    language = _language()
+    language = current_language()
     found = kb.search(request.args.get("q", "")[:2000], limit=SUGGESTIONS, as_you_type=True)
     return jsonify(
         articles=[
@@ -94,7 +90,7 @@ def ticket_suggestions():
     return render_template(
         "help/_suggestions.html",
         suggestions=kb.search(text, limit=SUGGESTIONS, as_you_type=True),
-        language=_language(),
+        language=current_language(),
         subject=request.args.get("subject", "")[:200],
         category=request.args.get("category", ""),
         action_form=ActionForm(),

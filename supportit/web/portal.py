@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db, utcnow
+from supportit.i18n import current_language
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
 from supportit.services import alerts, kb, queue, sla, tickets
 from supportit.services.errors import ServiceError
@@ -90,7 +90,7 @@ def new_ticket():
         off_hours=off_hours,
         # Without JavaScript the suggestions still show once the form comes back with an error.
         suggestions=kb.search(typed, limit=5) if typed else [],
-        language="en" if str(get_locale()) == "en" else "fr",
+        language=current_language(),
         subject=form.subject.data or "",
         category=form.category.data or "",
         action_form=ActionForm(),
