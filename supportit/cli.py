@@ -298,6 +298,37 @@ def demo_load() -> None:
         click.echo(f"  {email:32} / {password:12} {what}")
 
 
+@demo_group.command("generate")
+@click.option("--tickets", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--messages-per-ticket", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--merchants", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option(
+    "--years", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True
+)
+@click.option("--seed", type=int, default=2026, show_default=True)
+def demo_generate(
+    tickets: int, messages_per_ticket: int, merchants: int, years: float, seed: int
+) -> None:
+    """Add years of realistic tickets, messages, events and monitor results, for benchmarks.
+
+    Meant for a benchmark or staging database: it adds to what is there, and never to a
+    production one by accident (it refuses when SUPPORTIT_ENV=production).
+    """
+    import time
+
+    from flask import current_app
+
+    from supportit.services import volume
+
+    if current_app.config["SUPPORTIT_ENV"] == "production":
+        raise click.ClickException("demo generate refuses to run with SUPPORTIT_ENV=production.")
+    started = time.perf_counter()
+    result = volume.generate(
+        tickets, messages_per_ticket, merchants=merchants, years=years, seed=seed
+    )
+    click.echo(f"Generated {result.summary()} in {time.perf_counter() - started:.1f} s.")
+
+
 @user_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)

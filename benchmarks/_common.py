@@ -1,0 +1,54 @@
+"""What the benchmark scripts share: throwaway PostgreSQL databases and percentiles."""
+
+from __future__ import annotations
+
+import math
+
+from sqlalchemy import create_engine, text
+
+DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def fresh_database(url: str) -> None:
+    """Drop and create the database `url` names (its server's `postgres` database is used)."""
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def database_exists(url: str) -> bool:
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            return bool(
+                connection.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).scalar()
+            )
+    finally:
+        admin.dispose()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile: the value below which `fraction` of the sample lies."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
