@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -122,6 +122,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["safe_html"] = safe
     app.jinja_env.filters["duration"] = duration
     app.jinja_env.filters["pretty_json"] = pretty_json
+    # Thousands grouped as the reader's language writes them: 1 000 in French, 1,000 in English.
+    app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.globals.update(
         labels=labels,
         languages=LANGUAGES,

@@ -1,3 +1,4 @@
+import html
 import re
 
 from supportit.db import db
@@ -76,11 +77,39 @@ def test_search_covers_reference_subject_body_and_order_references(client, world
     by_payid = factories.ticket(world.bob, "Capture", pay_id="abcdef0123456789")
     login(client, world.agent)
     assert _ids(client.get("/queue/?q=TIMEOUT")) == {by_subject.reference}
+    assert _ids(client.get("/queue/?q=aspx")) == {by_subject.reference}
     assert _ids(client.get("/queue/?q=41000044")) == {by_body.reference}
+    assert _ids(client.get("/queue/?q=reçu")) == {by_body.reference}
     assert _ids(client.get("/queue/?q=cmd-4242")) == {by_refnr.reference}
-    assert _ids(client.get("/queue/?q=ef0123")) == {by_payid.reference}
+    assert _ids(client.get("/queue/?q=abcdef01")) == {by_payid.reference}  # a word's start
     assert _ids(client.get(f"/queue/?q={by_body.reference}")) == {by_body.reference}
-    assert _ids(client.get("/queue/?q=100%25")) == set()  # wildcards are literal
+    # Every word must match, each in the subject, a reference or a message.
+    assert _ids(client.get("/queue/?q=question 41000044")) == {by_body.reference}
+    assert _ids(client.get("/queue/?q=question timeout")) == set()
+    assert _ids(client.get("/queue/?q=100%25")) == set()  # wildcards are not wildcards
+    assert _ids(client.get("/queue/?q=%25")) != set()  # nothing searchable: no filter
+
+
+def test_search_follows_edits_and_new_messages(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Première question")
+    login(client, world.agent)
+    assert _ids(client.get("/queue/?q=URLNotify")) == set()
+    tickets.reply(ticket, world.agent, "Avez-vous reçu la notification URLNotify ?")
+    assert _ids(client.get("/queue/?q=urlnotify")) == {ticket.reference}
+    ticket.subject = "Notifications perdues"
+    db.session.commit()
+    assert _ids(client.get("/queue/?q=perdues")) == {ticket.reference}
+    assert _ids(client.get("/queue/?q=Première")) == set()
+
+
+def test_merchant_search_leaves_internal_notes_out(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    tickets.reply(ticket, world.agent, "Marchand à surveiller de près", internal=True)
+    login(client, world.alice)
+    page = client.get("/portal/?show=all&q=surveiller").get_data(as_text=True)
+    assert ticket.reference not in page
+    page = client.get("/portal/?show=all&q=refusé").get_data(as_text=True)
+    assert ticket.reference in page
 
 
 def test_sort_by_priority_and_direction(client, world) -> None:
@@ -198,3 +227,18 @@ def test_malformed_dates_are_reported_and_ignored(client, world) -> None:
     assert response.status_code == 200
     assert "created_from, created_to" in page and "AAAA-MM-JJ" in page
     assert _ids(response) == {ticket.reference}
+
+
+def test_a_search_matching_very_many_tickets_says_more_than_the_limit(
+    client, world, monkeypatch
+) -> None:
+    monkeypatch.setattr(queue, "SEARCH_COUNT_LIMIT", 3)
+    for n in range(5):
+        factories.ticket(world.alice, f"Timeout numéro {n}")
+    factories.ticket(world.alice, "Autre sujet")
+    login(client, world.agent)
+    page = html.unescape(client.get("/queue/?view=all&q=timeout").get_data(as_text=True))
+    assert "plus de 3 tickets" in page
+    assert len(_ids(client.get("/queue/?view=all&q=timeout"))) == 5  # all on the page
+    page = html.unescape(client.get("/queue/?view=all&q=autre").get_data(as_text=True))
+    assert "1 ticket" in page and "plus de" not in page

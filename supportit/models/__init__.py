@@ -78,6 +78,7 @@ from supportit.models.ticket import (
     Ticket,
     TicketEvent,
     TicketFlag,
+    TicketSearch,
 )
 from supportit.models.user import Role, User
 
@@ -156,5 +157,6 @@ __all__ = [
     "TicketClassification",
     "TicketEvent",
     "TicketFlag",
+    "TicketSearch",
     "User",
 ]

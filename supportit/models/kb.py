@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
 from supportit.models.merchant import Merchant
+from supportit.models.ticket import FTS_TABLES, PG_SEARCH_INDEXES
 from supportit.models.user import User
 
 # "general" holds what belongs to no queue: business hours, how to open a good ticket.
@@ -110,11 +111,12 @@ event.listen(
 
 def is_fts_table(name: str) -> bool:
     """FTS5's own tables, which the models do not describe (migrations leave them alone)."""
-    return name == "kb_fts" or name.startswith("kb_fts_")
+    return any(name == t or name.startswith(f"{t}_") for t in ("kb_fts", *FTS_TABLES))
 
 
-# Database-specific search structures the models do not declare (comparisons skip them).
-SEARCH_INDEXES = frozenset({"ix_article_search_vector"})
+# Indexes migrations compare by hand: database-specific search structures the models do not
+# declare, and expression indexes, which autogenerate cannot reflect.
+SEARCH_INDEXES = frozenset({"ix_article_search_vector", "ix_ticket_sla_order", *PG_SEARCH_INDEXES})
 
 
 class Deflection(db.Model):

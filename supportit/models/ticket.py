@@ -7,8 +7,19 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    DDL,
+    JSON,
+    Connection,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
 from supportit.models._types import enum_column
@@ -115,7 +126,7 @@ class Ticket(db.Model):
     trans_id: Mapped[str | None] = mapped_column(String(64), index=True)
     pay_id: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -144,7 +155,14 @@ class Ticket(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_ticket_status_category", "status", "category"),)
+    # The queue's sorts each have an index ending with the id, the tie-break: a page deep in
+    # years of tickets is then read from the index alone (see services.queue.TicketPagination).
+    __table_args__ = (
+        Index("ix_ticket_status_category", "status", "category"),
+        Index("ix_ticket_updated_at_id", "updated_at", "id"),
+        Index("ix_ticket_created_at_id", "created_at", "id"),
+        Index("ix_ticket_priority_id", "priority", "id"),
+    )
 
     def __repr__(self) -> str:
         return f"<Ticket {self.reference} {self.status}>"
@@ -170,6 +188,11 @@ class Ticket(db.Model):
         return [m for m in self.messages if not m.internal]
 
 
+# The default sort, least SLA time left first and stopped clocks last, as an expression index
+# whose terms are exactly those of the ORDER BY (services.queue.queue_select).
+Index("ix_ticket_sla_order", Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.id)
+
+
 class Message(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), index=True)
@@ -191,8 +214,10 @@ class Message(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()
+    # Loaded with the messages, in one query for all of them: a conversation shows each
+    # message's files, and one query per message made long tickets slow (N+1).
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="message", order_by="Attachment.id"
+        back_populates="message", order_by="Attachment.id", lazy="selectin"
     )
 
 
@@ -235,3 +260,151 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(TicketEvent, "before_update")
 def _refuse_event_update(mapper: object, connection: object, target: TicketEvent) -> None:
     raise AppendOnlyError("the ticket event log is append-only")
+
+
+class TicketSearch(db.Model):
+    """A ticket's searchable text in one row: what one full-text match needs to name the
+    ticket, without looking up each of hundreds of thousands of messages.
+
+    Kept in step by a flush listener (services.ticket_search), whichever way a ticket or a
+    message is written: web, mail, API or CLI.
+    """
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The subject, the order references and the conversation the merchant sees.
+    public_text: Mapped[str] = mapped_column(Text, default="")
+    # Internal notes: agents search them, merchants never do.
+    internal_text: Mapped[str] = mapped_column(Text, default="")
+
+
+# Both databases index the same tokens, runs of letters and digits, lowercased and with accents
+# kept, so that a search gives the same tickets on SQLite and PostgreSQL; a query word matches
+# the start of a token.
+#
+# SQLite: an FTS5 "external content" index over `ticket_search`, kept in step by triggers (the
+# pattern of the FTS5 manual), as for the knowledge base.
+FTS_TABLES = ("ticket_fts",)
+SQLITE_TICKET_FTS = [
+    "CREATE VIRTUAL TABLE ticket_fts USING fts5(public_text, internal_text, "
+    "content='ticket_search', content_rowid='ticket_id', "
+    "tokenize='unicode61 remove_diacritics 0')",
+    "CREATE TRIGGER ticket_fts_ai AFTER INSERT ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(rowid, public_text, internal_text) "
+    "VALUES (new.ticket_id, new.public_text, new.internal_text); END",
+    "CREATE TRIGGER ticket_fts_ad AFTER DELETE ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(ticket_fts, rowid, public_text, internal_text) "
+    "VALUES ('delete', old.ticket_id, old.public_text, old.internal_text); END",
+    "CREATE TRIGGER ticket_fts_au AFTER UPDATE ON ticket_search BEGIN "
+    "INSERT INTO ticket_fts(ticket_fts, rowid, public_text, internal_text) "
+    "VALUES ('delete', old.ticket_id, old.public_text, old.internal_text); "
+    "INSERT INTO ticket_fts(rowid, public_text, internal_text) "
+    "VALUES (new.ticket_id, new.public_text, new.internal_text); END",
+]
+SQLITE_TICKET_FTS_DROP = [
+    *(f"DROP TRIGGER IF EXISTS ticket_fts_{s}" for s in ("au", "ad", "ai")),
+    "DROP TABLE IF EXISTS ticket_fts",
+]
+
+
+# PostgreSQL: GIN indexes over the same tokens, as expressions. A query must repeat an
+# expression exactly for the planner to use its index, hence these shared strings.
+def pg_tokens(sql: str) -> str:
+    return f"to_tsvector('simple'::regconfig, regexp_replace({sql}, '[^[:alnum:]]+', ' ', 'g'))"
+
+
+PG_PUBLIC_VECTOR = pg_tokens("public_text")
+PG_ALL_VECTOR = pg_tokens("public_text || ' ' || internal_text")
+PG_SEARCH_INDEXES = {
+    "ix_ticket_search_public": (
+        f"CREATE INDEX ix_ticket_search_public ON ticket_search USING gin (({PG_PUBLIC_VECTOR}))"
+    ),
+    "ix_ticket_search_all": (
+        f"CREATE INDEX ix_ticket_search_all ON ticket_search USING gin (({PG_ALL_VECTOR}))"
+    ),
+}
+
+for _statement in SQLITE_TICKET_FTS:
+    event.listen(
+        TicketSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in SQLITE_TICKET_FTS_DROP:
+    event.listen(
+        TicketSearch.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite")
+    )
+for _statement in PG_SEARCH_INDEXES.values():
+    event.listen(
+        TicketSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
+    )
+
+
+_SEARCHED_TICKET_FIELDS = ("subject", "ref_nr", "trans_id", "pay_id")
+
+
+def search_texts(ticket: tuple, messages: list[tuple[bool, str]]) -> tuple[str, str]:
+    """(public, internal) text of a ticket: its subject and order references, then its
+    messages as (internal, body) pairs in order."""
+    public = [value for value in ticket if value]
+    public += [body for internal, body in messages if not internal]
+    internal = [body for internal, body in messages if internal]
+    return "\n".join(public), "\n".join(internal)
+
+
+def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
+    """Rewrite the search rows of these tickets from what the database holds now."""
+    if not ticket_ids:
+        return
+    ids = sorted(ticket_ids)
+    tickets = Ticket.__table__
+    messages = Message.__table__
+    search = TicketSearch.__table__
+    fields = {
+        row[0]: row[1:]
+        for row in connection.execute(
+            select(tickets.c.id, *(tickets.c[name] for name in _SEARCHED_TICKET_FIELDS)).where(
+                tickets.c.id.in_(ids)
+            )
+        )
+    }
+    conversation: dict[int, list[tuple[bool, str]]] = {i: [] for i in fields}
+    for ticket_id, internal, body in connection.execute(
+        select(messages.c.ticket_id, messages.c.internal, messages.c.body_text)
+        .where(messages.c.ticket_id.in_(list(fields)))
+        .order_by(messages.c.id)
+    ):
+        conversation[ticket_id].append((internal, body))
+    present = set(
+        connection.scalars(select(search.c.ticket_id).where(search.c.ticket_id.in_(list(fields))))
+    )
+    for ticket_id, values in fields.items():
+        public, internal = search_texts(values, conversation[ticket_id])
+        if ticket_id in present:
+            connection.execute(
+                search.update()
+                .where(search.c.ticket_id == ticket_id)
+                .values(public_text=public, internal_text=internal)
+            )
+        else:
+            connection.execute(
+                search.insert().values(
+                    ticket_id=ticket_id, public_text=public, internal_text=internal
+                )
+            )
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_search(session: Session, flush_context: object) -> None:
+    """Tickets whose subject, references or messages this flush changed: search rows anew."""
+    changed: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Message) and obj.ticket_id is not None:
+            changed.add(obj.ticket_id)
+        elif isinstance(obj, Ticket) and obj not in session.deleted:
+            state = inspect(obj)
+            if obj in session.new or any(
+                state.attrs[name].history.has_changes() for name in _SEARCHED_TICKET_FIELDS
+            ):
+                changed.add(obj.id)
+    if changed:
+        refresh_search(session.connection(), changed)

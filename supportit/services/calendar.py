@@ -74,12 +74,26 @@ class BusinessCalendar:
         start = _aware(start).astimezone(UTC)
         day = start.astimezone(self.zone).date()
         for _ in range(SEARCH_DAYS):
-            if self.is_working_day(day):
-                opening = self._utc(day, self.opens)
-                closing = self._utc(day, self.closes)
-                if closing > start:
-                    yield max(opening, start), closing
+            interval = self._business_interval(day)
+            if interval is not None and interval[1] > start:
+                yield max(interval[0], start), interval[1]
             day += timedelta(days=1)
+
+    def _business_interval(self, day: date) -> tuple[datetime, datetime] | None:
+        """The day's opening and closing in UTC, or None on a day off; remembered, because the
+        KPIs ask for the same days thousands of times (one calendar serves one request)."""
+        cache = self._intervals
+        if day not in cache:
+            cache[day] = (
+                (self._utc(day, self.opens), self._utc(day, self.closes))
+                if self.is_working_day(day)
+                else None
+            )
+        return cache[day]
+
+    @cached_property
+    def _intervals(self) -> dict[date, tuple[datetime, datetime] | None]:
+        return {}
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The instant at which `duration` of business time has elapsed since `start`."""

@@ -12,9 +12,12 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from statistics import median, quantiles
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from supportit.db import db, utcnow
@@ -26,7 +29,10 @@ from supportit.models import (
     Category,
     Deflection,
     Merchant,
+    Message,
+    MessageSource,
     Onboarding,
+    SlaClock,
     Status,
     StepStatus,
     Ticket,
@@ -43,13 +49,13 @@ class Filters:
     category: Category | None = None
     merchant_id: int | None = None
 
-    @property
+    @cached_property
     def since(self) -> datetime:
         return calendar.local_instant(
             datetime.combine(self.start, datetime.min.time()), calendar.current().zone
         )
 
-    @property
+    @cached_property
     def until(self) -> datetime:
         return calendar.local_instant(
             datetime.combine(self.end + timedelta(days=1), datetime.min.time()),
@@ -84,21 +90,60 @@ def _p90(values: list[float]) -> float | None:
     return quantiles(values, n=10, method="inclusive")[8]
 
 
-def _tickets(filters: Filters) -> list[Ticket]:
-    query = (
-        select(Ticket)
-        .where(Ticket.created_at >= filters.since, Ticket.created_at < filters.until)
-        .options(selectinload(Ticket.messages), selectinload(Ticket.sla_clocks))
-    )
+class _Opened(NamedTuple):
+    """What the KPIs need of a ticket opened in the period: columns, not a loaded ticket with
+    its conversation (thousands of tickets a quarter, five messages each)."""
+
+    id: int
+    category: Category
+    merchant_id: int | None
+    created_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    channel: MessageSource | None  # the first message's
+
+
+def _scoped(query, filters: Filters):  # type: ignore[no-untyped-def]
     if filters.category is not None:
         query = query.where(Ticket.category == filters.category)
     if filters.merchant_id is not None:
         query = query.where(Ticket.merchant_id == filters.merchant_id)
-    return list(db.session.scalars(query))
+    return query
 
 
-def _week(instant: datetime) -> str:
-    local = instant.astimezone(calendar.current().zone).date()
+def _opened_in_period(filters: Filters):  # type: ignore[no-untyped-def]
+    return _scoped(
+        select(Ticket.id).where(
+            Ticket.created_at >= filters.since, Ticket.created_at < filters.until
+        ),
+        filters,
+    )
+
+
+def _tickets(filters: Filters) -> list[_Opened]:
+    first_channel = (
+        select(Message.source)
+        .where(Message.ticket_id == Ticket.id)
+        .order_by(Message.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(
+        Ticket.id,
+        Ticket.category,
+        Ticket.merchant_id,
+        Ticket.created_at,
+        Ticket.first_response_at,
+        Ticket.resolved_at,
+        Ticket.closed_at,
+        first_channel,
+    ).where(Ticket.created_at >= filters.since, Ticket.created_at < filters.until)
+    return [_Opened(*row) for row in db.session.execute(_scoped(query, filters))]
+
+
+def _week(instant: datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone).date()
     monday = local - timedelta(days=local.weekday())
     return monday.isoformat()
 
@@ -111,8 +156,8 @@ def compute(filters: Filters) -> dict[str, Table]:
     # Tickets opened per week, by category and channel (the first message's channel).
     per_week: Counter[tuple[str, str, str]] = Counter()
     for ticket in tickets:
-        channel = ticket.messages[0].source.value if ticket.messages else "web"
-        per_week[(_week(ticket.created_at), ticket.category.value, channel)] += 1
+        channel = ticket.channel.value if ticket.channel else "web"
+        per_week[(_week(ticket.created_at, business.zone), ticket.category.value, channel)] += 1
     tables["opened"] = Table(
         "opened",
         ["week", "category", "channel", "tickets"],
@@ -161,14 +206,14 @@ def compute(filters: Filters) -> dict[str, Table]:
 
     # SLA compliance: clocks that finished (met or breached) in the period.
     compliance: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for ticket in tickets:
-        for clock in ticket.sla_clocks:
-            if clock.met_at is None and clock.breached_at is None:
-                continue
-            kind = clock.kind.value
-            compliance[kind][0] += 1
-            if clock.breached_at is None or (clock.met_at and clock.met_at <= clock.breached_at):
-                compliance[kind][1] += 1
+    clocks = select(SlaClock.kind, SlaClock.met_at, SlaClock.breached_at).where(
+        SlaClock.ticket_id.in_(_opened_in_period(filters)),
+        or_(SlaClock.met_at.is_not(None), SlaClock.breached_at.is_not(None)),
+    )
+    for kind, met_at, breached_at in db.session.execute(clocks):
+        compliance[kind.value][0] += 1
+        if breached_at is None or (met_at and met_at <= breached_at):
+            compliance[kind.value][1] += 1
     tables["sla"] = Table(
         "sla",
         ["clock", "finished", "within_target", "compliance_percent"],
@@ -179,34 +224,37 @@ def compute(filters: Filters) -> dict[str, Table]:
     )
 
     # Backlog now, reopen rate, top merchants.
-    backlog = Counter(t.category.value for t in _open_tickets(filters))
-    tables["backlog"] = Table(
-        "backlog", ["category", "open_tickets"], [[c, n] for c, n in sorted(backlog.items())]
-    )
-    ids = [t.id for t in tickets]
-    reopened = (
-        set(
-            db.session.scalars(
-                select(TicketEvent.ticket_id).where(
-                    TicketEvent.ticket_id.in_(ids), TicketEvent.action == "reopened"
-                )
-            )
+    backlog = db.session.execute(
+        _scoped(
+            select(Ticket.category, func.count())
+            .where(Ticket.status.in_(ACTIVE_STATUSES))
+            .group_by(Ticket.category),
+            filters,
         )
-        if ids
-        else set()
+    ).all()
+    tables["backlog"] = Table(
+        "backlog",
+        ["category", "open_tickets"],
+        sorted([c.value, n] for c, n in backlog),
+    )
+    opened = _opened_in_period(filters)
+    reopened = set(
+        db.session.scalars(
+            select(TicketEvent.ticket_id)
+            .where(TicketEvent.ticket_id.in_(opened), TicketEvent.action == "reopened")
+            .distinct()
+        )
     )
     # Ever resolved or closed (a reopened ticket has lost its resolved_at): from the event log.
-    finished = (
-        set(
-            db.session.scalars(
-                select(TicketEvent.ticket_id).where(
-                    TicketEvent.ticket_id.in_(ids),
-                    TicketEvent.new_value.in_([Status.RESOLVED.value, Status.CLOSED.value]),
-                )
+    finished = set(
+        db.session.scalars(
+            select(TicketEvent.ticket_id)
+            .where(
+                TicketEvent.ticket_id.in_(opened),
+                TicketEvent.new_value.in_([Status.RESOLVED.value, Status.CLOSED.value]),
             )
+            .distinct()
         )
-        if ids
-        else set()
     )
     finished |= {t.id for t in tickets if t.resolved_at or t.closed_at}
     resolved_count = len(finished)
@@ -230,23 +278,19 @@ def compute(filters: Filters) -> dict[str, Table]:
     tables.update(_onboarding_tables(filters, business))
     tables["incidents"] = _incidents(filters)
     tables["deflected"] = _deflected(filters)
-    tables["classification"] = _classification(filters, [t.id for t in tickets])
+    tables["classification"] = _classification(filters)
     return tables
 
 
-def _classification(filters: Filters, ticket_ids: list[int]) -> Table:
+def _classification(filters: Filters) -> Table:
     """How often agents kept the classifier's queue, by the queue it proposed."""
-    rows = (
-        db.session.execute(
-            select(
-                TicketClassification.category,
-                TicketClassification.confirmed_category,
-                TicketClassification.chosen_category,
-            ).where(TicketClassification.ticket_id.in_(ticket_ids))
-        ).all()
-        if ticket_ids
-        else []
-    )
+    rows = db.session.execute(
+        select(
+            TicketClassification.category,
+            TicketClassification.confirmed_category,
+            TicketClassification.chosen_category,
+        ).where(TicketClassification.ticket_id.in_(_opened_in_period(filters)))
+    ).all()
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for proposed, confirmed, chosen in rows:
         line = counts[proposed]
@@ -289,15 +333,6 @@ def _deflected(filters: Filters) -> Table:
         ["article", "tickets_avoided"],
         [[a, n] for a, n in db.session.execute(statement)],
     )
-
-
-def _open_tickets(filters: Filters) -> list[Ticket]:
-    query = select(Ticket).where(Ticket.status.in_(list(ACTIVE_STATUSES)))
-    if filters.category is not None:
-        query = query.where(Ticket.category == filters.category)
-    if filters.merchant_id is not None:
-        query = query.where(Ticket.merchant_id == filters.merchant_id)
-    return list(db.session.scalars(query))
 
 
 def _onboarding_tables(filters: Filters, business) -> dict[str, Table]:  # type: ignore[no-untyped-def]

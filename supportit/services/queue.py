@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import joinedload
 
 from supportit.db import db
@@ -15,12 +29,15 @@ from supportit.models import (
     ACTIVE_STATUSES,
     Category,
     Merchant,
-    Message,
     Priority,
     Status,
     Ticket,
     User,
 )
+from supportit.models.ticket import PG_ALL_VECTOR, PG_PUBLIC_VECTOR, TicketSearch
+
+# Loaded with each row of a ticket list: its merchant and assignee, in the same query.
+ROW_OPTIONS = (joinedload(Ticket.merchant), joinedload(Ticket.assignee))
 
 # View key → which tickets it holds. Category views show the active tickets of that queue.
 VIEWS = ("open", "mine", "unassigned", *(c.value for c in Category), "all")
@@ -69,36 +86,71 @@ def _view_condition(view: str, user: User):
     return active
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+_TOKEN = re.compile(r"[^\W_]+")
+MAX_SEARCH_WORDS = 8
 
 
-def search_condition(q: str):
-    """Match a reference, the subject, any message body or an order reference (RefNr, TransID,
-    PayID). Every word must match somewhere, as people expect of a search box."""
+def search_tokens(word: str) -> list[str]:
+    """The index's tokens of one query word: runs of letters and digits, lowercased."""
+    return _TOKEN.findall(word.lower())
+
+
+def _ids_matching(tokens: list[str], include_internal: bool) -> Select[tuple[int]]:
+    """Ids of the tickets whose text (models.TicketSearch) holds words starting with each of
+    `tokens`; merchants' searches read the public text only."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        vector = PG_ALL_VECTOR if include_internal else PG_PUBLIC_VECTOR
+        query = " & ".join(f"{token}:*" for token in tokens)  # tokens are [[:alnum:]] only
+        # OFFSET 0 keeps the planner from folding the match into a join that recomputes the
+        # expression row by row along the sort's index (seconds for a frequent word): the
+        # matches come from the GIN index, once.
+        return (
+            select(TicketSearch.ticket_id)
+            .where(
+                text(f"{vector} @@ to_tsquery('simple', :q)").bindparams(
+                    bindparam("q", query, unique=True)
+                )
+            )
+            .offset(0)
+        )
+    # FTS5: every token as a prefix; a column filter keeps merchants to the public text.
+    query = " ".join(f'"{token}"*' for token in tokens)
+    if not include_internal:
+        query = f"public_text : ({query})"
+    return (
+        select(column("rowid", Integer))
+        .select_from(text("ticket_fts"))
+        .where(text("ticket_fts MATCH :q").bindparams(bindparam("q", query, unique=True)))
+    )
+
+
+def search_condition(q: str, include_internal: bool = True):
+    """Tickets matching every word of `q` in their subject, an order reference (RefNr,
+    TransID, PayID) or a message, as the start of a word; or by their reference. Punctuation
+    separates words, as in the index: "CMD-4242" finds CMD-4242. Merchants' searches leave
+    internal notes out, so that a note's words cannot be probed."""
+    words = q.split()[:MAX_SEARCH_WORDS]
+    plain: list[str] = []
     conditions = []
-    for word in q.split()[:8]:
-        pattern = _like(word)
-        word_matches = [
-            Ticket.subject.ilike(pattern, escape="\\"),
-            Ticket.ref_nr.ilike(pattern, escape="\\"),
-            Ticket.trans_id.ilike(pattern, escape="\\"),
-            Ticket.pay_id.ilike(pattern, escape="\\"),
-            exists().where(
-                Message.ticket_id == Ticket.id, Message.body_text.ilike(pattern, escape="\\")
-            ),
-        ]
+    for word in words:
         number = Ticket.number_from_reference(word)
-        if number is not None:
-            word_matches.append(Ticket.id == number)
-        conditions.append(or_(*word_matches))
-    return and_(*conditions)
+        if number is None:
+            plain += search_tokens(word)
+            continue
+        # A reference, or words that look like one ("2024"): either will do.
+        tokens = search_tokens(word)
+        conditions.append(
+            or_(Ticket.id == number, Ticket.id.in_(_ids_matching(tokens, include_internal)))
+        )
+    if plain:
+        # One match for all the other words: the index intersects them at once.
+        conditions.append(Ticket.id.in_(_ids_matching(plain, include_internal)))
+    return and_(true(), *conditions)
 
 
 def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
     # Each row shows its merchant and assignee: load them in the same query, not one per row.
-    query = select(Ticket).options(joinedload(Ticket.merchant), joinedload(Ticket.assignee))
+    query = select(Ticket).options(*ROW_OPTIONS)
     view = _view_condition(f.view, user)
     if view is not None:
         query = query.where(view)
@@ -129,17 +181,81 @@ def queue_select(user: User, f: QueueFilter) -> Select[tuple[Ticket]]:
 
 
 def view_counts(user: User) -> dict[str, int]:
-    """How many tickets each view holds, for the sidebar, in one query."""
-    active = Ticket.status.in_(ACTIVE_STATUSES)
+    """How many tickets each view holds, for the sidebar.
+
+    The active views are counted over the active tickets only, which the status index finds
+    without reading the years of closed ones; "all" is a plain count.
+    """
     columns = [
-        func.count().filter(active).label("open"),
-        func.count().filter(and_(active, Ticket.assignee_id == user.id)).label("mine"),
-        func.count().filter(and_(active, Ticket.assignee_id.is_(None))).label("unassigned"),
-        *(func.count().filter(and_(active, Ticket.category == c)).label(c.value) for c in Category),
-        func.count().label("all"),
+        func.count().label("open"),
+        func.count().filter(Ticket.assignee_id == user.id).label("mine"),
+        func.count().filter(Ticket.assignee_id.is_(None)).label("unassigned"),
+        *(func.count().filter(Ticket.category == c).label(c.value) for c in Category),
     ]
-    row = db.session.execute(select(*columns).select_from(Ticket)).one()
-    return dict(row._mapping)
+    row = db.session.execute(
+        select(*columns).select_from(Ticket).where(Ticket.status.in_(ACTIVE_STATUSES))
+    ).one()
+    counts = dict(row._mapping)
+    counts["all"] = db.session.scalar(select(func.count(Ticket.id))) or 0
+    return counts
+
+
+# A search counts its matches up to this many: past it the page says "more than 1,000" (a
+# common word can match a third of all tickets, and counting them all is what would be slow).
+SEARCH_COUNT_LIMIT = 1000
+
+
+class TicketPagination(SelectPagination):
+    """Pages that stay fast deep into years of tickets.
+
+    An OFFSET over whole rows makes the database read and discard every row before the page;
+    here the page's ids come first, from the sort's index alone (an index holds the id), and
+    only those rows are then loaded with their merchant and assignee.
+    """
+
+    def _query_items(self) -> list[Ticket]:
+        statement = self._query_args["select"]
+        session = self._query_args["session"]
+        ids = list(
+            session.scalars(
+                statement.with_only_columns(Ticket.id)
+                .limit(self.per_page)
+                .offset(self._query_offset)
+            )
+        )
+        if not ids:
+            return []
+        rows = session.scalars(select(Ticket).options(*ROW_OPTIONS).where(Ticket.id.in_(ids)))
+        by_id = {ticket.id: ticket for ticket in rows.unique()}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _query_count(self) -> int:
+        statement = self._query_args["select"].with_only_columns(Ticket.id).order_by(None)
+        limit = self._query_args["count_limit"]
+        if limit is not None:
+            statement = statement.limit(limit + 1)
+        total = self._query_args["session"].scalar(
+            select(func.count()).select_from(statement.subquery())
+        )
+        self.more = limit is not None and total > limit
+        return min(total, limit) if self.more else total
+
+
+def paginate(
+    statement: Select[tuple[Ticket]], *, per_page: int, count_limit: int | None = None
+) -> TicketPagination:
+    """`db.paginate` for ticket lists: the page from the query string; past the end, no 404.
+    With `count_limit`, `total` stops there and `more` says there were more."""
+    return TicketPagination(
+        select=statement,
+        session=db.session(),
+        page=None,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        count=True,
+        count_limit=count_limit,
+    )
 
 
 def merchant_tickets_select(merchant: Merchant, show: str, q: str = "") -> Select[tuple[Ticket]]:
@@ -149,7 +265,7 @@ def merchant_tickets_select(merchant: Merchant, show: str, q: str = "") -> Selec
     elif show == "done":
         query = query.where(Ticket.status.not_in(ACTIVE_STATUSES))
     if q.strip():
-        query = query.where(search_condition(q))
+        query = query.where(search_condition(q, include_internal=False))
     return query.order_by(Ticket.updated_at.desc(), Ticket.id.desc())
 
 

@@ -43,8 +43,10 @@ from supportit.models import (
     Status,
     Ticket,
     TicketEvent,
+    TicketSearch,
     User,
 )
+from supportit.models.ticket import search_texts
 from supportit.services import monitoring
 
 BATCH = 5_000
@@ -294,12 +296,15 @@ def _tickets(
     messages_rows: list[dict[str, Any]] = []
     events_rows: list[dict[str, Any]] = []
     clock_rows: list[dict[str, Any]] = []
+    # Core inserts pass by the ORM's flush listener that keeps the search rows: written here.
+    search_rows: list[dict[str, Any]] = []
 
     def flush() -> None:
         # Parents first: the foreign keys hold at every batch.
         for table, rows in (
             (Ticket.__table__, tickets_rows),
             (Message.__table__, messages_rows),
+            (TicketSearch.__table__, search_rows),
             (TicketEvent.__table__, events_rows),
             (SlaClock.__table__, clock_rows),
         ):
@@ -324,6 +329,7 @@ def _tickets(
         step = length / messages
         first_response = None
         source = _pick(rng, SOURCE_WEIGHTS)
+        conversation: list[tuple[bool, str]] = []
         for m in range(messages):
             at = created + step * m
             from_merchant = m == 0 or (m % 2 == 0 and status is not Status.NEW)
@@ -338,6 +344,7 @@ def _tickets(
                 body = rng.choice(AGENT_REPLIES[language])
                 first_response = first_response or at
             body = body.format(ref=order_ref, mid=f"floa_{merchant_id}")
+            conversation.append((internal, body))
             messages_rows.append(
                 {
                     "id": next_message,
@@ -360,6 +367,7 @@ def _tickets(
         sla_due = None
         if status.is_active and status is not Status.PENDING_MERCHANT:
             sla_due = created + timedelta(hours=rng.choice([4, 8, 24, 40, 72]))
+        ref_nr = order_ref if category is Category.ORDER_MANAGEMENT else None
         tickets_rows.append(
             {
                 "id": ticket_id,
@@ -371,7 +379,7 @@ def _tickets(
                 "category": category,
                 "priority": priority,
                 "status": status,
-                "ref_nr": order_ref if category is Category.ORDER_MANAGEMENT else None,
+                "ref_nr": ref_nr,
                 "created_at": created,
                 "updated_at": updated,
                 "first_response_at": first_response,
@@ -380,6 +388,10 @@ def _tickets(
                 "sla_due_at": sla_due,
                 "version": 1,
             }
+        )
+        public, internal_text = search_texts((sample["subject"][:200], ref_nr), conversation)
+        search_rows.append(
+            {"ticket_id": ticket_id, "public_text": public, "internal_text": internal_text}
         )
         for action, old, new, at, actor in _history(status, assignee, created, updated, closed):
             events_rows.append(

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from supportit.db import db, utcnow
+from supportit.db import utcnow
 from supportit.i18n import current_language
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
 from supportit.services import alerts, kb, queue, sla, tickets
@@ -35,10 +35,10 @@ def index():
     if show not in LIST_FILTERS:
         show = "active"
     q = request.args.get("q", "")[:200]
-    page = db.paginate(
+    page = queue.paginate(
         queue.merchant_tickets_select(current_user.merchant, show, q),
         per_page=20,
-        error_out=False,
+        count_limit=queue.SEARCH_COUNT_LIMIT if q.strip() else None,
     )
     return render_template("portal/index.html", page=page, show=show, q=q)
 

@@ -91,10 +91,10 @@ def index():
             ),
             "warning",
         )
-    page = db.paginate(
+    page = queue.paginate(
         queue.queue_select(current_user, f),
         per_page=current_app.config["TICKETS_PER_PAGE"],
-        error_out=False,
+        count_limit=queue.SEARCH_COUNT_LIMIT if f.q.strip() else None,
     )
     agents = tickets.staff_users()
     bulk_form = BulkAssignForm()
