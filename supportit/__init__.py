@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from supportit import cli, config, errors, extensions, i18n, security, templating
+from supportit import cli, config, errors, extensions, i18n, observability, security, templating
 from supportit import db as database  # the module: `supportit.db` must stay importable by path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -49,13 +48,14 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     templating.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    observability.init_app(app)
     # Every <int:…> in a URL is a database id: beyond 32 bits it names nothing (404), instead of
     # overflowing the database driver (SQLite raises, PostgreSQL refuses the integer).
     app.url_map.converters["int"] = BoundedInt
     _register_blueprints(app)
     cli.init_app(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO)
+        observability.configure_logging(app)
     return app
 
 
@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
         kpis,
         mailroom,
         onboarding,
+        ops,
         paygate,
         portal,
         queue,
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(kpis.bp)
     app.register_blueprint(mailroom.bp)
     app.register_blueprint(onboarding.bp)
+    app.register_blueprint(ops.bp)
     app.register_blueprint(paygate.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(queue.bp)

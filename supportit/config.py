@@ -128,6 +128,14 @@ def from_environment(
         # before use and replaced, instead of failing the request that drew it from the pool.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_SECURE": env_bool(env, "SECURE_COOKIES", False),
+        # Reverse proxies in front (nginx: 1): their X-Forwarded-* headers are then believed.
+        "PROXY_HOPS": env_int(env, "PROXY_HOPS", 0),
+        "LOG_FORMAT": env_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        "LOG_LEVEL": env_choice(
+            env, "LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+        ),
+        # Prometheus' bearer token for /metrics; unset, only the machine itself may scrape.
+        "METRICS_TOKEN": env_str(env, "METRICS_TOKEN"),
         # Login throttle: failures per address, and per client, within the lockout window.
         "LOGIN_MAX_FAILURES": env_int(env, "LOGIN_MAX_FAILURES", 5, minimum=1),
         "LOGIN_MAX_FAILURES_PER_CLIENT": env_int(

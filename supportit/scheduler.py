@@ -18,7 +18,7 @@ import signal
 import socket
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from monitors import JOBS, Job
 from supportit.db import db, utcnow
-from supportit.models import SchedulerLease
+from supportit.models import JobRun, SchedulerLease
 
 __all__ = ["JOBS", "LEASE_TTL", "Job", "Leadership", "acquire", "run_due_jobs", "serve_forever"]
 
@@ -139,15 +139,49 @@ def run_due_jobs(
             if leadership is None and not acquire(holder):
                 return ran
             for job in jobs:
+                started = utcnow()
                 try:
                     job.run()
                     ran.append(job.name)
-                except Exception:  # one failing job must not stop the others
+                    error = None
+                except Exception as failure:  # one failing job must not stop the others
                     db.session.rollback()
                     log.exception("scheduled job %s failed", job.name)
+                    error = f"{type(failure).__name__}: {failure}"[:500]
+                _record_run(job.name, holder, started, error)
         finally:
             db.session.remove()
     return ran
+
+
+# Jobs that run several times a second are written down at most this often (and at once when
+# they fail): the lag metric needs seconds, not every quarter-second tick.
+RECORD_EVERY = 5.0
+_unrecorded: dict[str, tuple[float, int]] = {}  # job → (last written, runs since)
+
+
+def _record_run(name: str, holder: str, started: datetime, error: str | None) -> None:
+    """Remember the job's last run (metrics: scheduler lag; operators: who leads)."""
+    last, pending = _unrecorded.get(name, (0.0, 0))
+    pending += 1
+    if error is None and time.monotonic() - last < RECORD_EVERY:
+        _unrecorded[name] = (last, pending)
+        return
+    try:
+        run = db.session.get(JobRun, name) or JobRun(name=name, runs=0)
+        run.holder = holder
+        run.started_at = started
+        run.finished_at = utcnow()
+        run.ok = error is None
+        run.error = error
+        run.runs += pending
+        db.session.add(run)
+        db.session.commit()
+        _unrecorded[name] = (time.monotonic(), 0)
+    except DBAPIError:  # bookkeeping must never fail the jobs themselves
+        db.session.rollback()
+        _unrecorded[name] = (last, pending)
+        log.warning("could not record the run of job %s", name)
 
 
 def serve_forever(app: Flask, stop: threading.Event | None = None) -> None:

@@ -74,11 +74,13 @@ def _reset_database(app: Flask) -> None:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
+    from supportit import scheduler
     from supportit.services import monitoring
 
     app = make_app(tmp_path)
     _reset_database(app)
     monitoring.forget_windows()  # a process-wide cache: one test's windows are not another's
+    scheduler._unrecorded.clear()  # likewise, when each job was last written down
     with app.app_context():
         yield app
         db.session.remove()

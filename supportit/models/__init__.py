@@ -58,6 +58,7 @@ from supportit.models.onboarding import (
 from supportit.models.oncall import (
     ContactKind,
     ContactMethod,
+    JobRun,
     OnCallMember,
     OnCallOverride,
     OnCallRotation,
@@ -112,6 +113,7 @@ __all__ = [
     "IncidentStatus",
     "JiraLink",
     "JiraState",
+    "JobRun",
     "MailboxStatus",
     "MaintenanceWindow",
     "Merchant",
