@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test imap-server e2e lint screenshots translations clean
+.PHONY: run test imap-server e2e lint screenshots translations bench clean
 
 # The stamp files re-run the install whenever pyproject.toml changes.
 $(BIN)/.installed: pyproject.toml
@@ -60,6 +60,10 @@ translations: $(BIN)/.installed-dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -k lazy_ngettext:1,2 -k N_ --no-location -o build/messages.pot .
 	$(BIN)/pybabel update -i build/messages.pot -d supportit/translations --width 100
 	$(BIN)/pybabel compile -d supportit/translations
+
+# Every benchmark at small sizes, then one table; BENCH_TICKETS=100000 for the full queue figures.
+bench: $(BIN)/.installed-dev
+	$(BIN)/python -m benchmarks.all $(if $(BENCH_TICKETS),--tickets $(BENCH_TICKETS)) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 screenshots: $(BIN)/.installed-dev
 	$(BIN)/python -m tests.e2e.screenshots docs/screenshots

@@ -52,3 +52,33 @@ def percentile(values: list[float], fraction: float) -> float:
         return math.nan
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
+
+
+SUMMARY_ENV = "SUPPORTIT_BENCH_SUMMARY"
+
+
+def summary(
+    benchmark: str, measure: str, value: float, unit: str, target: str, ok: bool | None
+) -> None:
+    """One figure for `make bench`'s table (benchmarks/all.py), which sets SUPPORTIT_BENCH_SUMMARY
+    to a file; run alone, a script just prints its own report."""
+    import json
+    import os
+
+    path = os.environ.get(SUMMARY_ENV)
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(
+            json.dumps(
+                {
+                    "benchmark": benchmark,
+                    "measure": measure,
+                    "value": value,
+                    "unit": unit,
+                    "target": target,
+                    "ok": ok,
+                }
+            )
+            + "\n"
+        )

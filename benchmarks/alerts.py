@@ -1,6 +1,6 @@
 """Alert throughput and paging latency: alerts through routing and the outbox to a webhook.
 
-    python benchmarks/alerts.py [--alerts 1000] [--rate 0] [--database-url sqlite:///...]
+    python -m benchmarks.alerts [--alerts 1000] [--rate 0] [--database-url sqlite:///...]
 
 Half the alerts repeat a key that is already open (deduplicated: no page). Each new alert pages
 the on-call engineer through a webhook contact method; a separate outbox worker process
@@ -11,6 +11,12 @@ Target (issue 4): p99 under 1 s.
 """
 
 from __future__ import annotations
+
+import sys
+
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.alerts")
 
 import argparse
 import json
@@ -23,6 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from benchmarks._common import summary
 from supportit import create_app
 from supportit.db import db
 from supportit.models import Role, User
@@ -151,6 +158,15 @@ def main() -> None:
         p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
         print(f"alert -> page p50   {p50 * 1000:.0f} ms")
         print(f"alert -> page p99   {p99 * 1000:.0f} ms (target < 1000 ms)")
+        summary("alerts", "alert to page, p99", p99 * 1000, "ms", "< 1000", p99 < 1)
+    summary(
+        "alerts",
+        "pages delivered",
+        len(latencies),
+        "pages",
+        f"= {created}",
+        len(latencies) == created,
+    )
 
 
 if __name__ == "__main__":

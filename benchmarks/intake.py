@@ -1,6 +1,6 @@
 """Mail intake throughput: ingest generated mails through the whole pipeline and print figures.
 
-    python benchmarks/intake.py [--mails 2000] [--workers N] [--database-url sqlite:///...]
+    python -m benchmarks.intake [--mails 2000] [--workers N] [--database-url sqlite:///...]
 
 Target (issue 3): at least 200 messages/s on SQLite on a 2-core machine. `--workers` is the
 number of processes filing mail, as `supportit intake smtp --workers N` runs them; it defaults
@@ -8,6 +8,12 @@ to the machine's cores, which is how the intake should be run when mail traffic 
 """
 
 from __future__ import annotations
+
+import sys
+
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.intake")
 
 import argparse
 import multiprocessing
@@ -21,6 +27,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from benchmarks._common import summary
 from supportit import create_app
 from supportit.db import db
 from supportit.intake import pipeline
@@ -114,6 +121,8 @@ def main() -> None:
     print(f"elapsed             {elapsed:.2f} s")
     print(f"throughput          {len(mails) / elapsed:.0f} messages/s (target >= 200)")
     print(f"peak resident       {peak / 1024:.0f} MiB per intake process")
+    rate = len(mails) / elapsed
+    summary("intake", "mail filed", rate, "messages/s", ">= 200", rate >= 200)
 
 
 if __name__ == "__main__":

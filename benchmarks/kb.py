@@ -1,6 +1,6 @@
 """Knowledge-base search at 5,000 articles, on SQLite and on PostgreSQL.
 
-    python benchmarks/kb.py [--articles 5000] [--queries 300] [--postgresql URL | --no-postgresql]
+    python -m benchmarks.kb [--articles 5000] [--queries 300] [--postgresql URL | --no-postgresql]
 
 Target (issue 8): a search answers in under 50 ms with 5,000 articles. The articles are the
 shipped ones of kb/ and variants of them (their words shuffled, a number in the title), so the
@@ -10,6 +10,12 @@ French or English, sometimes a whole sentence). Prints p50, p95 and the slowest 
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.kb")
+
 import argparse
 import random
 import statistics
@@ -17,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
+from benchmarks._common import fresh_database, summary
 from supportit import PROJECT_ROOT, create_app
 from supportit.db import db
 from supportit.models import Article
@@ -117,13 +122,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         targets.append(("SQLite", f"sqlite:///{Path(tmp) / 'kb.db'}"))
         if not args.no_postgresql:
-            admin = create_engine(
-                args.postgresql.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT"
-            )
-            name = args.postgresql.rsplit("/", 1)[1]
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            fresh_database(args.postgresql)
             targets.append(("PostgreSQL", args.postgresql))
         print(f"{args.articles} articles, {args.queries} queries (target: under 50 ms)")
         print(f"{'database':12} {'fill':>8} {'p50':>9} {'p95':>9} {'max':>9}")
@@ -133,6 +132,14 @@ def main() -> None:
             print(
                 f"{label:12} {figures['fill_s']:7.1f}s {figures['p50_ms']:7.2f}ms "
                 f"{figures['p95_ms']:7.2f}ms {figures['max_ms']:7.2f}ms  {verdict}"
+            )
+            summary(
+                "kb",
+                f"search, p95, {label}",
+                figures["p95_ms"],
+                "ms",
+                "< 50",
+                figures["p95_ms"] < 50,
             )
 
 

@@ -1,7 +1,7 @@
 """Load: merchants opening and answering tickets while agents work the queue, on gunicorn and
 PostgreSQL, then a reconciliation of everything the clients created.
 
-    python benchmarks/load.py [--duration 60] [--merchants 50] [--agents 7] [--workers 2]
+    python -m benchmarks.load [--duration 60] [--merchants 50] [--agents 7] [--workers 2]
                               [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/x]
 
 Target (issue 9): zero errors, zero tickets lost or doubled, p95 under 200 ms. Clients talk
@@ -11,6 +11,12 @@ an error, a lost or doubled ticket or message is found, so `.ci/run` can run a s
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.load")
+
 import argparse
 import os
 import random
@@ -18,7 +24,6 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,8 +31,9 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
+from benchmarks._common import fresh_database, summary
 from supportit import create_app
 from supportit.db import db
 from supportit.models import Merchant, Message, Role, Ticket, User
@@ -41,15 +47,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _fresh_database(url: str) -> None:
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def _prepare(url: str, instance: str, merchants: int, agents: int) -> tuple[list[str], list[str]]:
@@ -206,7 +203,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
-    _fresh_database(args.database_url)
+    fresh_database(args.database_url)
     with tempfile.TemporaryDirectory() as instance:
         merchant_tokens, agent_tokens = _prepare(
             args.database_url, instance, args.merchants, args.agents
@@ -287,6 +284,16 @@ def main() -> int:
     )
     target = "met" if pct(0.95) < 200 else "NOT met"
     print(f"p95 target (200 ms): {target}")
+    summary("load", "API latency, p95", pct(0.95), "ms", "< 200", pct(0.95) < 200)
+    summary("load", "errors", errors, "requests", "= 0", errors == 0)
+    summary(
+        "load",
+        "lost or doubled",
+        lost + doubled + mismatched,
+        "tickets",
+        "= 0",
+        not (lost or doubled or mismatched),
+    )
     return 1 if errors or lost or doubled or mismatched else 0
 
 

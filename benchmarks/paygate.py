@@ -1,6 +1,6 @@
 """Paygate inspector throughput: decrypt and inspect requests like seed 001's, on one core.
 
-    python benchmarks/paygate.py [--requests 10000]
+    python -m benchmarks.paygate [--requests 10000]
 
 Target (issue 5): at least 2,000 requests per second on one core. Each request is seed 001's
 example (with its two broken objects fixed, so all five JSON objects go through the schema
@@ -10,6 +10,12 @@ the benchmark decrypts it, checks every parameter, validates the objects and che
 
 from __future__ import annotations
 
+import sys
+
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.paygate")
+
 import argparse
 import base64
 import os
@@ -18,6 +24,7 @@ import resource
 import time
 from pathlib import Path
 
+from benchmarks._common import summary
 from supportit.paygate import build
 from supportit.paygate.inspect import inspect
 from supportit.paygate.params import Params, parse_pairs
@@ -72,6 +79,8 @@ def main() -> None:
         f"throughput         : {len(pastes) / elapsed:,.0f} requests/s on one core (target 2,000)"
     )
     print(f"peak memory        : {rss:.0f} MB")
+    rate = len(pastes) / elapsed
+    summary("paygate", "requests inspected, one core", rate, "requests/s", ">= 2000", rate >= 2000)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The agents' and merchants' pages at 100,000 tickets and 500,000 messages, on SQLite and
 PostgreSQL: server-side time and SQL queries per page.
 
-    python benchmarks/queue.py [--tickets 100000] [--messages-per-ticket 5] [--repeat 30]
+    python -m benchmarks.queue [--tickets 100000] [--messages-per-ticket 5] [--repeat 30]
                                [--postgresql URL | --no-postgresql] [--fresh]
 
 Targets (issue 10), p95 per page: every queue view, first page and a deep one, under 50 ms; a
@@ -18,25 +18,30 @@ Exit status 1 when a target is missed.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-# Run as a script, this file would shadow the standard library's `queue` (which urllib3 and
-# concurrent.futures import): its folder goes to the end of the import path instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE] + [str(_HERE)]
+if not __package__:  # run as a file, benchmarks/ would come first on the import path, where
+    # queue.py hides the standard library's queue module from every library that imports it
+    sys.exit("Run it from the project root as a module: python -m benchmarks.queue")
 
 import argparse
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from _common import DEFAULT_PG_SERVER, database_exists, fresh_database, percentile
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import event, func, insert, select
 
+from benchmarks._common import (
+    DEFAULT_PG_SERVER,
+    database_exists,
+    fresh_database,
+    percentile,
+    summary,
+)
 from supportit import PROJECT_ROOT, create_app
 from supportit.db import db, utcnow
 from supportit.models import (
@@ -84,6 +89,8 @@ def _app(url: str, instance: str, per_page: int = 25) -> Flask:
             "WTF_CSRF_ENABLED": False,
             "TICKETS_PER_PAGE": per_page,
             "RATELIMIT_ENABLED": False,
+            # One line per request would print thousands of lines and time the terminal too.
+            "LOG_LEVEL": "WARNING",
         }
     )
 
@@ -229,6 +236,58 @@ def _queries_per_page_size(url: str, instance: str) -> list[tuple[str, int, int]
     return [(view, counts[0][i], counts[1][i]) for i, view in enumerate(("open", "all"))]
 
 
+def _plans(app: Flask, label: str) -> None:
+    """The plans of the queries the targets rest on, as docs/performance.md shows them."""
+    from supportit.services import kpis, queue
+
+    with app.app_context():
+        agent = db.session.scalar(select(User).where(User.email == AGENT[0]))
+        merchant = db.session.scalar(
+            select(Merchant).join(User, User.merchant_id == Merchant.id).order_by(Merchant.id)
+        )
+        ticket_id = db.session.scalar(select(func.max(Message.ticket_id)))
+        deep = (db.session.scalar(select(func.count()).select_from(Ticket)) or 0) * 4 // 5
+
+        def ids(f: queue.QueueFilter, offset: int = 0):  # type: ignore[no-untyped-def]
+            return (
+                queue.queue_select(agent, f).with_only_columns(Ticket.id).limit(25).offset(offset)
+            )
+
+        today = utcnow().date()
+        statements = {
+            "queue 'open', first page (ids)": ids(queue.QueueFilter(view="open")),
+            f"queue 'all' by SLA, offset {deep:,} (ids)": ids(queue.QueueFilter(view="all"), deep),
+            f"queue 'all' by update, offset {deep:,} (ids)": ids(
+                queue.QueueFilter(view="all", sort="updated"), deep
+            ),
+            "search 'MAC HMAC' (ids)": ids(queue.QueueFilter(view="all", q="MAC HMAC")),
+            "merchant's tickets (ids)": queue.merchant_tickets_select(merchant, "all")
+            .with_only_columns(Ticket.id)
+            .limit(20),
+            "a ticket's conversation": select(Message).where(Message.ticket_id == ticket_id),
+            "KPIs: tickets opened in 8 weeks": kpis._scoped(
+                select(Ticket.id).where(
+                    Ticket.created_at >= kpis.Filters(today - timedelta(weeks=8), today).since
+                ),
+                kpis.Filters(today - timedelta(weeks=8), today),
+            ),
+        }
+        postgres = db.engine.dialect.name == "postgresql"
+        print(f"\n{label}: query plans")
+        for title, statement in statements.items():
+            sql = str(
+                statement.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+            )
+            prefix = (
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " if postgres else ("EXPLAIN QUERY PLAN ")
+            )
+            rows = db.session.connection().exec_driver_sql(prefix + sql).all()
+            print(f"\n-- {title}")
+            for row in rows:
+                print("   " + (row[-1] if not postgres else row[0]))
+        db.session.remove()
+
+
 def run(
     label: str,
     url: str,
@@ -238,6 +297,7 @@ def run(
     repeat: int,
     fresh: bool,
     prepare: Callable[[], None] | None = None,
+    plans: bool = False,
 ) -> bool:
     app = _app(url, instance)
     if fresh or not _ready(app, tickets):
@@ -248,6 +308,9 @@ def run(
         _populate(app, tickets, per_ticket)
     with app.app_context():
         _long_conversation(50)  # idempotent: tops up a kept database too
+    if plans:
+        _plans(app, label)
+        return True
     pages = _pages(app)
     _measure(app, pages, repeat)
     per_size = _queries_per_page_size(url, instance)
@@ -264,12 +327,21 @@ def run(
             f"  {page.label[:38]:38} {p50:7.1f}ms {p95:7.1f}ms {page.target_ms:6.0f}ms "
             f"{queries:8d}  {'ok' if good else 'OVER TARGET'}"
         )
+        summary("queue", f"{page.label}, p95, {label}", p95, "ms", f"< {page.target_ms:.0f}", good)
     for view, small, large in per_size:
         good = small == large
         ok &= good
         print(
             f"  queries of queue {view!r} at 25 rows: {small}, at 100 rows: {large}  "
             f"{'ok' if good else 'GROWS WITH THE PAGE'}"
+        )
+        summary(
+            "queue",
+            f"queries of {view!r} at 100 rows, {label}",
+            large,
+            "queries",
+            f"= {small} (as at 25)",
+            good,
         )
     return ok
 
@@ -282,6 +354,7 @@ def main() -> None:
     parser.add_argument("--postgresql", help="database URL (default: one named after the size)")
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--fresh", action="store_true", help="rebuild the databases")
+    parser.add_argument("--plans", action="store_true", help="print the query plans instead")
     args = parser.parse_args()
     BUILD.mkdir(parents=True, exist_ok=True)
     ok = True

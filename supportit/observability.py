@@ -61,6 +61,9 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Two lines per job run, eight a second for the monitors' tick: our own lines say what
+    # matters (a job failing, a leader changing).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _start() -> None:

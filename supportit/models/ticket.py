@@ -20,6 +20,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.util import identity_key
 
 from supportit.db import UTCDateTime, db, utcnow
 from supportit.models._types import enum_column
@@ -358,7 +359,6 @@ def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
     ids = sorted(ticket_ids)
     tickets = Ticket.__table__
     messages = Message.__table__
-    search = TicketSearch.__table__
     fields = {
         row[0]: row[1:]
         for row in connection.execute(
@@ -374,18 +374,21 @@ def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
         .order_by(messages.c.id)
     ):
         conversation[ticket_id].append((internal, body))
-    present = set(
-        connection.scalars(select(search.c.ticket_id).where(search.c.ticket_id.in_(list(fields))))
+    _write_search(
+        connection,
+        {i: search_texts(values, conversation[i]) for i, values in fields.items()},
     )
-    for ticket_id, values in fields.items():
-        public, internal = search_texts(values, conversation[ticket_id])
-        if ticket_id in present:
-            connection.execute(
-                search.update()
-                .where(search.c.ticket_id == ticket_id)
-                .values(public_text=public, internal_text=internal)
-            )
-        else:
+
+
+def _write_search(connection: Connection, texts: dict[int, tuple[str, str]]) -> None:
+    search = TicketSearch.__table__
+    for ticket_id, (public, internal) in texts.items():
+        updated = connection.execute(
+            search.update()
+            .where(search.c.ticket_id == ticket_id)
+            .values(public_text=public, internal_text=internal)
+        )
+        if updated.rowcount == 0:
             connection.execute(
                 search.insert().values(
                     ticket_id=ticket_id, public_text=public, internal_text=internal
@@ -395,16 +398,34 @@ def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _follow_search(session: Session, flush_context: object) -> None:
-    """Tickets whose subject, references or messages this flush changed: search rows anew."""
+    """Tickets whose subject, references or messages this flush changed: search rows anew.
+
+    A ticket whose conversation is loaded in the session is written from memory (opening a
+    ticket and answering one cost one statement); the others are read back from the database.
+    """
     changed: set[int] = set()
+    unsure: set[int] = set()  # a message was deleted: the loaded list may not show it yet
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Message) and obj.ticket_id is not None:
             changed.add(obj.ticket_id)
+            if obj in session.deleted:
+                unsure.add(obj.ticket_id)
         elif isinstance(obj, Ticket) and obj not in session.deleted:
             state = inspect(obj)
             if obj in session.new or any(
                 state.attrs[name].history.has_changes() for name in _SEARCHED_TICKET_FIELDS
             ):
                 changed.add(obj.id)
-    if changed:
-        refresh_search(session.connection(), changed)
+    if not changed:
+        return
+    from_memory: dict[int, tuple[str, str]] = {}
+    for ticket_id in changed - unsure:
+        ticket = session.identity_map.get(identity_key(Ticket, ticket_id))
+        if ticket is not None and "messages" in ticket.__dict__:
+            from_memory[ticket_id] = search_texts(
+                tuple(getattr(ticket, name) for name in _SEARCHED_TICKET_FIELDS),
+                [(m.internal, m.body_text) for m in ticket.messages],
+            )
+    connection = session.connection()
+    _write_search(connection, from_memory)
+    refresh_search(connection, changed - set(from_memory))

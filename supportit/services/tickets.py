@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportit.db import db, utcnow
@@ -474,4 +475,17 @@ def staff_users() -> list[User]:
 def by_reference(text: str | None) -> Ticket | None:
     """The ticket a reference names ("FLOA-000123", "123"), or None. No access check."""
     number = Ticket.number_from_reference((text or "").strip())
-    return db.session.get(Ticket, number) if number is not None else None
+    if number is None:
+        return None
+    # Every page of a ticket shows its merchant, people and conversation: one round trip each
+    # for the collections instead of one per message's author.
+    return db.session.get(
+        Ticket,
+        number,
+        options=[
+            joinedload(Ticket.merchant),
+            joinedload(Ticket.assignee),
+            joinedload(Ticket.requester),
+            selectinload(Ticket.messages).joinedload(Message.author),
+        ],
+    )

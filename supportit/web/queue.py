@@ -106,7 +106,8 @@ def index():
         counts=queue.view_counts(current_user),
         quarantined=quarantine.quarantine_count(),
         agents=agents,
-        merchants=db.session.scalars(select(Merchant).order_by(Merchant.name)).all(),
+        # Names for the filter: rows, not merchants with everything they hold.
+        merchants=db.session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name)),
         bulk_form=bulk_form,
         views=queue.VIEWS,
     )
