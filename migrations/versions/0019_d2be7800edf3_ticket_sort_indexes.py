@@ -1,4 +1,4 @@
-"""ticket sort indexes: each queue sort ends with the id, and the SLA order as an expression
+"""ticket sort indexes: each queue sort ends with the id, the SLA order as an expression, a merchant's list
 
 Revision ID: d2be7800edf3
 Revises: 652d424bb5d8
@@ -19,6 +19,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_ticket_merchant_id"))
+        batch_op.create_index(
+            "ix_ticket_merchant_updated", ["merchant_id", "updated_at", "id"], unique=False
+        )
         batch_op.create_index("ix_ticket_created_at_id", ["created_at", "id"], unique=False)
         batch_op.create_index("ix_ticket_priority_id", ["priority", "id"], unique=False)
         batch_op.create_index("ix_ticket_updated_at_id", ["updated_at", "id"], unique=False)
@@ -37,4 +41,6 @@ def downgrade():
         batch_op.drop_index("ix_ticket_updated_at_id")
         batch_op.drop_index("ix_ticket_priority_id")
         batch_op.drop_index("ix_ticket_created_at_id")
+        batch_op.drop_index("ix_ticket_merchant_updated")
+        batch_op.create_index(batch_op.f("ix_ticket_merchant_id"), ["merchant_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_ticket_updated_at"), ["updated_at"], unique=False)
