@@ -370,7 +370,6 @@ def main() -> None:
             args.messages_per_ticket,
             args.repeat,
             args.fresh,
-            plans=args.plans,
         )
         if not args.no_postgresql:
             url = args.postgresql or f"{DEFAULT_PG_SERVER}/supportit_bench_{args.tickets}"
@@ -383,7 +382,6 @@ def main() -> None:
                 args.repeat,
                 args.fresh or not database_exists(url),
                 prepare=lambda: fresh_database(url),
-                plans=args.plans,
             )
     sys.exit(0 if ok else 1)
 

@@ -66,13 +66,10 @@ class BoundedInt(IntegerConverter):
 
 
 def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    """Alembic compares what the models declare: not the search's FTS5 tables, GIN indexes and
-    PostgreSQL-only vector columns, which migrations write by hand."""
-    from supportit.models.kb import SEARCH_COLUMNS, SEARCH_INDEXES, is_fts_table
+    """Alembic compares what the models declare, the search's FTS5 tables and GIN index aside."""
+    from supportit.models.kb import SEARCH_INDEXES, is_fts_table
 
     if type_ == "index" and name in SEARCH_INDEXES:
-        return False
-    if type_ == "column" and reflected and name in SEARCH_COLUMNS:
         return False
     return not (type_ == "table" and reflected and name and is_fts_table(name))
 

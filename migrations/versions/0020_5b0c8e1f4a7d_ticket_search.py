@@ -9,7 +9,7 @@ Create Date: 2026-11-23 20:05:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from supportit.models.ticket import PG_SEARCH_DDL, SQLITE_TICKET_FTS, SQLITE_TICKET_FTS_DROP
+from supportit.models.ticket import PG_SEARCH_INDEXES, SQLITE_TICKET_FTS, SQLITE_TICKET_FTS_DROP
 
 # revision identifiers, used by Alembic.
 revision = "5b0c8e1f4a7d"
@@ -65,8 +65,8 @@ def upgrade():
         for statement in SQLITE_TICKET_FTS:  # the triggers index the rows filled below
             op.execute(statement)
     op.execute(_FILL[dialect])
-    if dialect == "postgresql":  # the generated vectors and their indexes, once filled
-        for statement in PG_SEARCH_DDL:
+    if dialect == "postgresql":
+        for statement in PG_SEARCH_INDEXES.values():
             op.execute(statement)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
 from supportit.models.merchant import Merchant
-from supportit.models.ticket import FTS_TABLES, PG_SEARCH_COLUMNS, PG_SEARCH_INDEXES
+from supportit.models.ticket import FTS_TABLES, PG_SEARCH_INDEXES
 from supportit.models.user import User
 
 # "general" holds what belongs to no queue: business hours, how to open a good ticket.
@@ -117,8 +117,6 @@ def is_fts_table(name: str) -> bool:
 # Indexes migrations compare by hand: database-specific search structures the models do not
 # declare, and expression indexes, which autogenerate cannot reflect.
 SEARCH_INDEXES = frozenset({"ix_article_search_vector", "ix_ticket_sla_order", *PG_SEARCH_INDEXES})
-# Columns only PostgreSQL has: the ticket search's generated vectors (models.ticket).
-SEARCH_COLUMNS = frozenset(PG_SEARCH_COLUMNS)
 
 
 class Deflection(db.Model):

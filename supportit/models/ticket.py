@@ -311,29 +311,22 @@ SQLITE_TICKET_FTS_DROP = [
 ]
 
 
-# PostgreSQL: the same tokens as stored, generated tsvector columns with GIN indexes. Stored,
-# because a prefix query makes the index recheck each matching row: from a stored vector that
-# is cheap, from an expression it parses the text of a third of all tickets for a common word.
-# The columns are PostgreSQL's alone (SQLite has no tsvector), so the model does not declare
-# them; migrations compare everything else (supportit.models_only).
+# PostgreSQL: GIN indexes over the same tokens, as expressions. A query must repeat an
+# expression exactly for the planner to use its index, hence these shared strings.
 def pg_tokens(sql: str) -> str:
     return f"to_tsvector('simple'::regconfig, regexp_replace({sql}, '[^[:alnum:]]+', ' ', 'g'))"
 
 
-PG_SEARCH_COLUMNS = {
-    "public_vector": pg_tokens("public_text"),
-    "all_vector": pg_tokens("public_text || ' ' || internal_text"),
-}
-PG_SEARCH_DDL = [
-    *(
-        f"ALTER TABLE ticket_search ADD COLUMN {name} tsvector "
-        f"GENERATED ALWAYS AS ({expression}) STORED"
-        for name, expression in PG_SEARCH_COLUMNS.items()
+PG_PUBLIC_VECTOR = pg_tokens("public_text")
+PG_ALL_VECTOR = pg_tokens("public_text || ' ' || internal_text")
+PG_SEARCH_INDEXES = {
+    "ix_ticket_search_public": (
+        f"CREATE INDEX ix_ticket_search_public ON ticket_search USING gin (({PG_PUBLIC_VECTOR}))"
     ),
-    "CREATE INDEX ix_ticket_search_public ON ticket_search USING gin (public_vector)",
-    "CREATE INDEX ix_ticket_search_all ON ticket_search USING gin (all_vector)",
-]
-PG_SEARCH_INDEXES = ("ix_ticket_search_public", "ix_ticket_search_all")
+    "ix_ticket_search_all": (
+        f"CREATE INDEX ix_ticket_search_all ON ticket_search USING gin (({PG_ALL_VECTOR}))"
+    ),
+}
 
 for _statement in SQLITE_TICKET_FTS:
     event.listen(
@@ -343,7 +336,7 @@ for _statement in SQLITE_TICKET_FTS_DROP:
     event.listen(
         TicketSearch.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite")
     )
-for _statement in PG_SEARCH_DDL:
+for _statement in PG_SEARCH_INDEXES.values():
     event.listen(
         TicketSearch.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql")
     )

@@ -34,7 +34,7 @@ from supportit.models import (
     Ticket,
     User,
 )
-from supportit.models.ticket import TicketSearch
+from supportit.models.ticket import PG_ALL_VECTOR, PG_PUBLIC_VECTOR, TicketSearch
 
 # Loaded with each row of a ticket list: its merchant and assignee, in the same query.
 ROW_OPTIONS = (joinedload(Ticket.merchant), joinedload(Ticket.assignee))
@@ -99,7 +99,7 @@ def _ids_matching(tokens: list[str], include_internal: bool) -> Select[tuple[int
     """Ids of the tickets whose text (models.TicketSearch) holds words starting with each of
     `tokens`; merchants' searches read the public text only."""
     if db.session.get_bind().dialect.name == "postgresql":
-        vector = "all_vector" if include_internal else "public_vector"
+        vector = PG_ALL_VECTOR if include_internal else PG_PUBLIC_VECTOR
         query = " & ".join(f"{token}:*" for token in tokens)  # tokens are [[:alnum:]] only
         # OFFSET 0 keeps the planner from folding the match into a join that recomputes the
         # expression row by row along the sort's index (seconds for a frequent word): the
@@ -107,7 +107,7 @@ def _ids_matching(tokens: list[str], include_internal: bool) -> Select[tuple[int
         return (
             select(TicketSearch.ticket_id)
             .where(
-                text(f"ticket_search.{vector} @@ to_tsquery('simple', :q)").bindparams(
+                text(f"{vector} @@ to_tsquery('simple', :q)").bindparams(
                     bindparam("q", query, unique=True)
                 )
             )
