@@ -122,13 +122,6 @@ def _opened_in_period(filters: Filters):  # type: ignore[no-untyped-def]
 
 
 def _tickets(filters: Filters) -> list[_Opened]:
-    first_channel = (
-        select(Message.source)
-        .where(Message.ticket_id == Ticket.id)
-        .order_by(Message.id)
-        .limit(1)
-        .scalar_subquery()
-    )
     query = select(
         Ticket.id,
         Ticket.category,
@@ -137,9 +130,21 @@ def _tickets(filters: Filters) -> list[_Opened]:
         Ticket.first_response_at,
         Ticket.resolved_at,
         Ticket.closed_at,
-        first_channel,
     ).where(Ticket.created_at >= filters.since, Ticket.created_at < filters.until)
-    return [_Opened(*row) for row in db.session.execute(_scoped(query, filters))]
+    rows = db.session.execute(_scoped(query, filters)).all()
+    # The first message's channel, by one grouped query over the message index (a subquery per
+    # ticket let PostgreSQL's planner walk all messages in id order when its statistics were off).
+    first_ids = (
+        select(func.min(Message.id))
+        .where(Message.ticket_id.in_(_opened_in_period(filters)))
+        .group_by(Message.ticket_id)
+    )
+    channels = dict(
+        db.session.execute(
+            select(Message.ticket_id, Message.source).where(Message.id.in_(first_ids))
+        ).all()
+    )
+    return [_Opened(*row, channels.get(row.id)) for row in rows]
 
 
 def _week(instant: datetime, zone: ZoneInfo) -> str:
