@@ -377,6 +377,7 @@ def main() -> None:
             args.messages_per_ticket,
             args.repeat,
             args.fresh,
+            plans=args.plans,
         )
         if not args.no_postgresql:
             url = args.postgresql or f"{DEFAULT_PG_SERVER}/supportit_bench_{args.tickets}"
@@ -389,6 +390,7 @@ def main() -> None:
                 args.repeat,
                 args.fresh or not database_exists(url),
                 prepare=lambda: fresh_database(url),
+                plans=args.plans,
             )
     sys.exit(0 if ok else 1)
 
