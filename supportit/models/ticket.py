@@ -269,7 +269,7 @@ class TicketSearch(db.Model):
     """A ticket's searchable text in one row: what one full-text match needs to name the
     ticket, without looking up each of hundreds of thousands of messages.
 
-    Kept in step by a flush listener (services.ticket_search), whichever way a ticket or a
+    Kept in step by a flush listener (`_follow_search` below), whichever way a ticket or a
     message is written: web, mail, API or CLI.
     """
 
