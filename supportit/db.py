@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, types
+from sqlalchemy import DateTime, MetaData, event, text, types
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -82,3 +82,19 @@ def commit_without_expiring() -> None:
         session.commit()
     finally:
         session.expire_on_commit = True
+
+
+def continue_id_sequences() -> None:
+    """PostgreSQL: each table's id sequence continues after the highest id, once rows were
+    written with ids of their own (a restore, generated volume data). SQLite needs nothing."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if "id" in table.columns and table.columns["id"].autoincrement is not False:
+            db.session.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
+                    f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
+                ),
+                {"t": table.name},
+            )

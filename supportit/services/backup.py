@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import Enum as SAEnum
 
-from supportit.db import UTCDateTime, db
+from supportit.db import UTCDateTime, continue_id_sequences, db
 from supportit.services import blobs
 
 FORMAT = "supportit-backup/1"
@@ -204,26 +204,11 @@ def restore(source: Path) -> Summary:
             if batch:
                 db.session.execute(table.insert(), batch)
                 rows += len(batch)
-        _reset_sequences()
+        continue_id_sequences()
         _reindex_search()
         db.session.commit()
         files = _restore_files(archive)
     return Summary(len(manifest.get("tables", {})), rows, files, manifest.get("revision"))
-
-
-def _reset_sequences() -> None:
-    """PostgreSQL: identity sequences continue after the restored ids."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    for table in _tables():
-        if "id" in table.columns and table.columns["id"].autoincrement is not False:
-            db.session.execute(
-                text(
-                    "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
-                    f'COALESCE((SELECT MAX(id) FROM "{table.name}"), 0) + 1, false)'
-                ),
-                {"t": table.name},
-            )
 
 
 def _reindex_search() -> None:

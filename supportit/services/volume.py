@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select
 
-from supportit.db import db, utcnow
+from supportit.db import continue_id_sequences, db, utcnow
 from supportit.models import (
     Category,
     CheckStatus,
@@ -194,8 +194,8 @@ def generate(
     merchant_users = _merchants(rng, merchants, result)
     _tickets(rng, corpus, tickets, messages_per_ticket, years, now, agents, merchant_users, result)
     result.monitor_results = _monitor_history(rng, now)
+    continue_id_sequences()  # ids were chosen here: new rows must come after them
     db.session.commit()
-    _reset_sequences()
     return result
 
 
@@ -538,25 +538,3 @@ def _monitor_history(rng: random.Random, now: datetime) -> int:
         _insert(MonitorResult.__table__, raw)
         total += len(raw)
     return total
-
-
-def _reset_sequences() -> None:
-    """Ids were chosen here: PostgreSQL's sequences must continue after them."""
-    if db.engine.dialect.name != "postgresql":
-        return
-    for table in (
-        User.__table__,
-        Merchant.__table__,
-        Ticket.__table__,
-        Message.__table__,
-        TicketEvent.__table__,
-        SlaClock.__table__,
-        MonitorResult.__table__,
-    ):
-        db.session.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
-            )
-        )
-    db.session.commit()
