@@ -3,46 +3,39 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 
 DEFAULT_PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
+@contextmanager
+def _server(url: str) -> Iterator[tuple[Connection, str]]:
+    """A connection to the server of `url` (its `postgres` database), and the name `url` names."""
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            yield connection, name
+    finally:
+        admin.dispose()
+
+
 def fresh_database(url: str) -> None:
-    """Drop and create the database `url` names (its server's `postgres` database is used)."""
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-
-
-def drop_database(url: str) -> None:
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    """Drop and create the database `url` names."""
+    with _server(url) as (connection, name):
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
 
 
 def database_exists(url: str) -> bool:
-    base, _, name = url.rpartition("/")
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            return bool(
-                connection.execute(
-                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-                ).scalar()
-            )
-    finally:
-        admin.dispose()
+    with _server(url) as (connection, name):
+        found = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+    return bool(found)
 
 
 def percentile(values: list[float], fraction: float) -> float:

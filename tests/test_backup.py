@@ -9,14 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from supportit.db import db
 from supportit.models import Article, Attachment, ClassifierModel, Message, Ticket, User
 from supportit.services import backup, classification, kb, onboarding
 from supportit.services.attachments import Upload, storage_path
 from tests import factories
-from tests.conftest import login, make_app
+from tests.conftest import login, make_app, postgres_database
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -61,17 +61,8 @@ def _new_database(app, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-unty
         yield f"sqlite:///{tmp_path / 'restored.db'}"
         return
     base, _, name = url.rpartition("/")
-    name = name.split("?")[0] + "_restore"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database(base, name.split("?")[0] + "_restore") as restore_url:
+        yield restore_url
 
 
 def _restore_and_check(archive, summary, before, ids, tmp_path, url) -> None:  # type: ignore[no-untyped-def]

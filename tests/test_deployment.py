@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, select
 from sqlalchemy.exc import OperationalError
 
 from supportit import PROJECT_ROOT
 from supportit.models import JobRun
+from tests.conftest import postgres_database
 from tests.test_scheduler_process import Scheduler, wait_for
 
 BIN = Path(sys.executable).parent
@@ -48,18 +49,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    name = f"supportit_deploy_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        with postgres_database(SERVER, f"supportit_deploy_{uuid.uuid4().hex[:8]}") as url:
+            yield url
     except OperationalError:
-        admin.dispose()
         pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
-    yield f"{SERVER}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
