@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         paygate,
         portal,
         queue,
+        replies,
         supervision,
     )
 
@@ -128,4 +129,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(paygate.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(replies.bp)
     app.register_blueprint(supervision.bp)

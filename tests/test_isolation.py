@@ -92,6 +92,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "article_id": 1,
         "version": 1,
         "token_id": bobs_token.id,
+        "reply_id": 1,
         "merchant": bobs_ticket.merchant_id,
     }
     login(client, world.alice)
@@ -116,7 +117,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         assert "Secret de Voyages Soleil" not in body, (method, url)
         assert "Réponse confidentielle" not in body, (method, url)
         assert b"%PDF confidential" not in response.data, (method, url)
-        takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts."))
+        takes_ticket = "reference" in url or endpoint.startswith(("queue.", "alerts.", "replies."))
         # Paygate's and Jira's callbacks are public (a MAC, a shared secret); the rest: staff.
         takes_ticket = takes_ticket or (
             endpoint.startswith(("paygate.", "supervision.", "onboarding."))

@@ -14,6 +14,7 @@ from supportit.models.api import ApiToken
 from supportit.models.audit import AuditEvent
 from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
+from supportit.models.macro import CannedReply
 from supportit.models.mail import (
     InboundMail,
     InboundReason,
@@ -95,6 +96,7 @@ __all__ = [
     "ArticleSearch",
     "Attachment",
     "AuditEvent",
+    "CannedReply",
     "Category",
     "CheckStatus",
     "ClassifierModel",

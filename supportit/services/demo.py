@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from supportit.db import db, utcnow
 from supportit.models import (
+    CannedReply,
     Category,
     Contact,
     Environment,
@@ -398,7 +399,125 @@ def load() -> LoadResult:
     _load_monitors(result, merchants["Ma Literie"])
     _load_onboardings(result, merchants, agents)
     _load_knowledge_base(result)
+    _load_canned_replies(result)
     return result
+
+
+# The team's first canned replies: the questions that come back most (DESIGN.md's categories).
+CANNED_REPLIES = [
+    {
+        "title": "Notifications non reçues",
+        "category": Category.RUN,
+        "articles": ["notifications-not-received", "urlnotify-retries"],
+        "fr": (
+            "Bonjour {{requester}},\n\n"
+            "Paygate envoie la notification de paiement à l'URLNotify de la requête, en POST, "
+            "depuis ses adresses IP ; elle est renvoyée plusieurs fois tant que votre serveur ne "
+            "répond pas HTTP 200. Pouvez-vous vérifier que cette URL est joignable depuis "
+            "Internet (pas de filtrage IP, certificat TLS valide) et nous donner le TransID "
+            "d'une commande concernée ?\n\n{{articles}}\n\nBien cordialement,\n{{agent}}\n"
+            "Support technique partenaires FLOA Pay"
+        ),
+        "en": (
+            "Hello {{requester}},\n\n"
+            "Paygate posts the payment notification to the request's URLNotify from its own IP "
+            "addresses, and sends it again until your server answers HTTP 200. Could you check "
+            "that this URL can be reached from the Internet (no IP filtering, a valid TLS "
+            "certificate) and send us the TransID of one affected order?\n\n{{articles}}\n\n"
+            "Kind regards,\n{{agent}}\nFLOA Pay partner technical support"
+        ),
+    },
+    {
+        "title": "Erreur de MAC (HMAC)",
+        "category": Category.INTEGRATION,
+        "articles": ["mac-hmac", "parameter-names-and-order"],
+        "fr": (
+            "Bonjour {{requester}},\n\n"
+            "Le MAC est un HMAC-SHA256 en hexadécimal majuscule, calculé avec la clé HMAC de "
+            "votre compte (et non la clé Blowfish) : sur PayID*TransID*MerchantID*Amount*Currency "
+            "pour une requête, sur PayID*TransID*MerchantID*Status*Code pour une réponse ou une "
+            "notification. Un champ vide (le PayID d'une première requête) reste vide entre ses "
+            "étoiles. Les pages ci-dessous détaillent le calcul et l'ordre des paramètres."
+            "\n\n{{articles}}"
+            "\n\nBien cordialement,\n{{agent}}"
+        ),
+        "en": (
+            "Hello {{requester}},\n\n"
+            "The MAC is an upper-case hex HMAC-SHA256 computed with your account's HMAC key "
+            "(not the Blowfish key): over PayID*TransID*MerchantID*Amount*Currency for a request, "
+            "over PayID*TransID*MerchantID*Status*Code for a response or a notification. An empty "
+            "field (the PayID of a first request) stays empty between its asterisks. The pages "
+            "below explain the computation and the order of the parameters.\n\n{{articles}}"
+            "\n\nKind regards,\n{{agent}}"
+        ),
+    },
+    {
+        "title": "Remboursement total ou partiel",
+        "category": Category.ORDER_MANAGEMENT,
+        "status": Status.RESOLVED,
+        "articles": ["refund-credit"],
+        "fr": (
+            "Bonjour {{requester}},\n\n"
+            "Un remboursement se fait par un crédit (credit.aspx) sur le PayID de la commande, "
+            "pour tout ou partie du montant capturé. La page ci-dessous donne les paramètres ; "
+            "n'hésitez pas à répondre à ce message si le crédit est refusé, en joignant le code "
+            "retourné.\n\n{{articles}}\n\nBien cordialement,\n{{agent}}"
+        ),
+        "en": (
+            "Hello {{requester}},\n\n"
+            "A refund is a credit (credit.aspx) on the order's PayID, for all or part of the "
+            "captured amount. The page below lists the parameters; reply to this message if the "
+            "credit is refused, with the code it returned.\n\n{{articles}}\n\n"
+            "Kind regards,\n{{agent}}"
+        ),
+    },
+    {
+        "title": "Demander les références de la commande",
+        "status": Status.PENDING_MERCHANT,
+        "articles": ["open-a-good-ticket"],
+        "fr": (
+            "Bonjour {{requester}},\n\n"
+            "Pour rechercher cette commande chez Paygate, pouvez-vous nous indiquer sa référence "
+            "(RefNr), son TransID ou son PayID, l'environnement (recette ou production) et "
+            "l'heure approximative du paiement ?\n\n"
+            "Nous reprenons votre demande {{reference}} dès réception, au plus tard "
+            "{{next_business_day}}.\n\nBien cordialement,\n{{agent}}"
+        ),
+        "en": (
+            "Hello {{requester}},\n\n"
+            "To look this order up at Paygate, could you send us its reference (RefNr), its "
+            "TransID or its PayID, the environment (test or production) and roughly when the "
+            "payment was made?\n\n"
+            "We take {{reference}} up again as soon as we hear from you, by "
+            "{{next_business_day}} at the latest.\n\nKind regards,\n{{agent}}"
+        ),
+    },
+]
+
+
+def _load_canned_replies(result: LoadResult) -> None:
+    from supportit.services import canned
+
+    admin = db.session.scalar(select(User).where(User.email == "admin@floa.example"))
+    have = set(db.session.scalars(select(CannedReply.title).where(CannedReply.owner_id.is_(None))))
+    for spec in CANNED_REPLIES:
+        if spec["title"] in have:
+            result.existing += 1
+            continue
+        canned.save(
+            None,
+            canned.CannedData(
+                title=spec["title"],
+                body_fr=spec["fr"],
+                body_en=spec["en"],
+                shared=True,
+                set_status=spec.get("status"),
+                set_category=spec.get("category"),
+                article_slugs=spec["articles"],
+            ),
+            admin,
+        )
+        result.created += 1
 
 
 def _load_knowledge_base(result: LoadResult) -> None:

@@ -37,7 +37,8 @@ def recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
     return ([to] if to else []), cc
 
 
-def _language(ticket: Ticket) -> str:
+def language_for(ticket: Ticket) -> str:
+    """The language mail about this ticket is written in: the requester's, else the merchant's."""
     for candidate in (
         ticket.requester.language if ticket.requester else None,
         ticket.merchant.language if ticket.merchant else None,
@@ -75,9 +76,9 @@ def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | Non
     context = {
         "ticket": ticket,
         "message": message,
-        "url": _url(f"/portal/tickets/{ticket.reference}"),
+        "url": public_url(f"/portal/tickets/{ticket.reference}"),
     }
-    _write(ticket, kind, to, cc, _language(ticket), context, automatic=automatic, thread=thread)
+    _write(ticket, kind, to, cc, language_for(ticket), context, automatic=automatic, thread=thread)
 
 
 def staff_alert(ticket: Ticket, kind: str, to: list[User], **context: object) -> None:
@@ -88,18 +89,23 @@ def staff_alert(ticket: Ticket, kind: str, to: list[User], **context: object) ->
         by_language.setdefault(language, []).append(user.email)
     db.session.flush()
     for language, addresses in sorted(by_language.items()):
-        full = {"ticket": ticket, "url": _url(f"/queue/tickets/{ticket.reference}"), **context}
+        full = {
+            "ticket": ticket,
+            "url": public_url(f"/queue/tickets/{ticket.reference}"),
+            **context,
+        }
         _write(ticket, kind, sorted(addresses), [], language, full, automatic=True, thread=[])
 
 
 def password_reset(user: User, token: str) -> None:
     """The reset link, in the user's language, through the outbox like every mail."""
     language = user.language if user.language in LANGUAGES else DEFAULT_LANGUAGE
-    context = {"user": user, "url": _url(f"/password/reset/{token}")}
+    context = {"user": user, "url": public_url(f"/password/reset/{token}")}
     _write(None, "password_reset", [user.email], [], language, context, automatic=True, thread=[])
 
 
-def _url(path: str) -> str:
+def public_url(path: str) -> str:
+    """An absolute address of the site, for mail and text that leaves it."""
     return f"{current_app.config['BASE_URL']}{path}"
 
 

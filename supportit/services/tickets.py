@@ -292,12 +292,17 @@ def reply(
     expected_version: int | None = None,
     author_email: str | None = None,
     mail: MailOrigin | None = None,
+    priority: Priority | None = None,
+    category: Category | None = None,
+    canned: str | None = None,
 ) -> Message:
     """Add a public reply or an internal note, moving the status the way a helpdesk would.
 
     An agent's public reply puts the ticket in "waiting for merchant" unless told otherwise; a
     merchant's reply brings the ticket back to the agents, reopening it if it was closed. A mail
-    from someone without an account (`author` None) counts as the merchant's side.
+    from someone without an account (`author` None) counts as the merchant's side. An agent
+    may refile the ticket (priority, category) with the same change, as a canned reply does;
+    `canned` names that reply in the history.
     """
     body = _clean_body(body)
     merchant_side = author is None or author.is_merchant
@@ -319,6 +324,10 @@ def reply(
         mail=mail,
     )
     _log(ticket, author, "note" if internal else "reply", new=message.source)
+    if canned:
+        _log(ticket, author, "canned", new=canned)
+    if not merchant_side and author is not None:
+        _refile(ticket, author, priority=priority, category=category)
     if merchant_side:
         if ticket.status is not Status.NEW:
             _set_status(ticket, author, Status.OPEN)
@@ -391,6 +400,18 @@ def update_fields(
         changed.append("status")
         if status is Status.RESOLVED:
             notify.ticket_resolved(ticket)
+    changed += _refile(ticket, actor, priority=priority, category=category)
+    if changed:
+        ticket.updated_at = utcnow()
+        _commit(ticket)  # a new priority or category can mean a new target
+    return changed
+
+
+def _refile(
+    ticket: Ticket, actor: User, *, priority: Priority | None, category: Category | None
+) -> list[str]:
+    """Move the ticket to another priority or queue, logged; returns what changed."""
+    changed = []
     if priority is not None and priority is not ticket.priority:
         _log(ticket, actor, "priority", ticket.priority, priority)
         ticket.priority = priority
@@ -400,9 +421,6 @@ def update_fields(
         ticket.category = category
         changed.append("category")
         classification.record_decision(ticket, actor, category)  # the classifier learns it
-    if changed:
-        ticket.updated_at = utcnow()
-        _commit(ticket)  # a new priority or category can mean a new target
     return changed
 
 

@@ -23,6 +23,7 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -158,6 +159,8 @@ class AgentReplyForm(ReplyForm):
     )
     status = SelectField(_l("Then set the status to"), choices=[])
     version = IntegerField(widget=HiddenField.widget)
+    # The canned reply the draft came from: sending applies what it sets (queue, priority).
+    canned = IntegerField(widget=HiddenField.widget, validators=[Optional()])
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +168,37 @@ class AgentReplyForm(ReplyForm):
             SelectChoice("", _l("Keep the usual status")),
             *_enum_choices(labels.STATUS_LABELS),
         ]
+
+
+def _unchanged(mapping: dict) -> list[SelectChoice]:
+    return [SelectChoice("", _l("Unchanged")), *_enum_choices(mapping)]
+
+
+class CannedReplyForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    scope = RadioField(
+        _l("Who can use it"),
+        choices=[
+            SelectChoice("personal", _l("Only me")),
+            SelectChoice("shared", _l("The whole team")),
+        ],
+        default="personal",
+    )
+    body_fr = TextAreaField(_l("Reply in French"), validators=[Length(max=MAX_BODY_CHARS)])
+    body_en = TextAreaField(_l("Reply in English"), validators=[Length(max=MAX_BODY_CHARS)])
+    set_status = SelectField(_l("Then set the status to"), choices=[])
+    set_category = SelectField(_l("Move to the queue"), choices=[])
+    set_priority = SelectField(_l("Set the priority to"), choices=[])
+    articles = SelectMultipleField(_l("Knowledge-base articles to link"), choices=[])
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_status.choices = _unchanged(labels.STATUS_LABELS)
+        self.set_category.choices = _unchanged(labels.CATEGORY_LABELS)
+        self.set_priority.choices = _unchanged(labels.PRIORITY_LABELS)
+
+    def set_articles(self, articles: list[tuple[str, str]]) -> None:
+        self.articles.choices = [SelectChoice(slug, title) for slug, title in articles]
 
 
 class TicketFieldsForm(FlaskForm):

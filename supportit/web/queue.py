@@ -13,6 +13,7 @@ from supportit.db import db
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, User
 from supportit.services import (
+    canned,
     classification,
     jira_sync,
     kb,
@@ -143,7 +144,8 @@ def _agent(value: str | None) -> User | None:
 
 def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=False):  # type: ignore[no-untyped-def]
     agents = tickets.staff_users()
-    reply_form = reply_form or AgentReplyForm(version=ticket.version)
+    replies = canned.render_all(canned.visible_to(current_user), ticket, current_user)
+    reply_form = reply_form or _draft_form(ticket, replies)
     fields_form = fields_form or TicketFieldsForm(
         status=ticket.status.value,
         priority=ticket.priority.value,
@@ -169,9 +171,24 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             kb_query=_kb_query(),
             classified=classification.for_ticket(ticket),
             suggestions=_kb_suggestions(ticket),
+            canned_replies=replies,
         ),
         status,
     )
+
+
+def _draft_form(ticket, replies: list[canned.Rendered]) -> AgentReplyForm:  # type: ignore[no-untyped-def]
+    """An empty reply, or a canned one written out when the agent chose it (`?canned=<id>`,
+    the way in without JavaScript)."""
+    form = AgentReplyForm(version=ticket.version)
+    chosen = request.args.get("canned", type=int)
+    for rendered in replies:
+        if rendered.reply.id == chosen:
+            form.body.data = rendered.body
+            form.canned.data = chosen
+            if rendered.reply.set_status is not None:
+                form.status.data = rendered.reply.set_status.value
+    return form
 
 
 def _kb_query() -> str:
@@ -205,16 +222,29 @@ def reply(reference: str):
     if not form.validate_on_submit():
         return _render_ticket(ticket, reply_form=form, status=400)
     internal = form.kind.data == "note"
+    chosen = canned.get_for(current_user, form.canned.data)
     try:
-        tickets.reply(
-            ticket,
-            current_user,
-            form.body.data,
-            internal=internal,
-            uploads=uploads_from(form.attachments),
-            new_status=parse_enum(Status, form.status.data),
-            expected_version=form.version.data,
-        )
+        if chosen is not None:
+            canned.send(
+                ticket,
+                chosen,
+                current_user,
+                body=form.body.data,
+                internal=internal,
+                uploads=uploads_from(form.attachments),
+                new_status=parse_enum(Status, form.status.data),
+                expected_version=form.version.data,
+            )
+        else:
+            tickets.reply(
+                ticket,
+                current_user,
+                form.body.data,
+                internal=internal,
+                uploads=uploads_from(form.attachments),
+                new_status=parse_enum(Status, form.status.data),
+                expected_version=form.version.data,
+            )
     except StaleTicket as error:
         _reload_after(error, ticket)
         # Keep the draft and move it to the current version: sending again is the confirmation.
@@ -224,6 +254,29 @@ def reply(reference: str):
         report_service_error(form, error)
         return _render_ticket(ticket, reply_form=form, status=400)
     flash(_("Internal note added.") if internal else _("Reply sent to the merchant."), "success")
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/tickets/<reference>/canned/<int:reply_id>", methods=["POST"])
+@staff_required
+def send_canned(reference: str, reply_id: int):
+    """The second click: the canned reply, written out for this ticket, goes to the merchant."""
+    ticket = get_ticket_for(current_user, reference)
+    chosen = canned.get_for(current_user, reply_id)
+    form = ActionForm()
+    if chosen is None or not form.validate_on_submit():
+        abort(404 if chosen is None else 400)
+    try:
+        canned.send(
+            ticket, chosen, current_user, expected_version=request.form.get("version", type=int)
+        )
+    except StaleTicket as error:
+        _reload_after(error, ticket)
+        return _render_ticket(ticket, status=409, stale=True)
+    except ServiceError as error:
+        _reload_after(error, ticket)
+        return _render_ticket(ticket, status=400)
+    flash(_("Canned reply “%(title)s” sent to the merchant.", title=chosen.title), "success")
     return redirect(url_for("queue.ticket", reference=ticket.reference))
 
 

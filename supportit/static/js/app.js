@@ -74,4 +74,37 @@
     target.focus();
     target.setSelectionRange(target.value.length, target.value.length);
   });
+  // Canned replies: filter the list by title, and put one into the reply to edit before sending
+  // (the link's own address does the same without JavaScript, by reloading the page).
+  var cannedFilter = document.querySelector("[data-canned-filter]");
+  if (cannedFilter) {
+    cannedFilter.addEventListener("input", function () {
+      var words = cannedFilter.value.toLowerCase().split(/\s+/).filter(Boolean);
+      document.querySelectorAll("[data-canned-title]").forEach(function (item) {
+        var title = item.dataset.cannedTitle;
+        item.hidden = !words.every(function (word) { return title.indexOf(word) !== -1; });
+      });
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-canned-insert]");
+    var form = document.getElementById("reply-form");
+    if (!link || !form) { return; }
+    event.preventDefault();
+    var body = form.querySelector("textarea[name=body]");
+    body.value = link.dataset.cannedBody;
+    form.querySelector("input[name=canned]").value = link.dataset.cannedInsert;
+    var status = form.querySelector("select[name=status]");
+    if (status && link.dataset.cannedStatus) { status.value = link.dataset.cannedStatus; }
+    var reply = form.querySelector("input[name=kind][value=reply]");
+    if (reply) { reply.checked = true; }
+    body.focus();
+    body.setSelectionRange(0, 0);
+    body.scrollIntoView({ block: "center" });
+  });
+  // A destructive button asks first.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-confirm]");
+    if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
 })();

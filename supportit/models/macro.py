@@ -1,0 +1,48 @@
+"""Canned replies: the team's and each agent's ready answers to the questions that come back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from supportit.db import UTCDateTime, db, utcnow
+from supportit.models._types import enum_column
+from supportit.models.ticket import Category, Priority, Status
+from supportit.models.user import User
+
+
+class CannedReply(db.Model):
+    """A reply template in French and English, with placeholders filled from the ticket.
+
+    Applying it can also move the ticket (status, category, priority) and link knowledge-base
+    articles, so that a common question is answered, filed and closed in one go.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    # None: shared by the whole team; else only this agent sees it.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    body_fr: Mapped[str] = mapped_column(Text)
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    set_status: Mapped[Status | None] = mapped_column(enum_column(Status, "canned_status"))
+    set_category: Mapped[Category | None] = mapped_column(enum_column(Category, "canned_category"))
+    set_priority: Mapped[Priority | None] = mapped_column(enum_column(Priority, "canned_priority"))
+    # Slugs of knowledge-base articles whose links the reply carries.
+    article_slugs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    uses: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+    def body(self, language: str) -> str:
+        return self.body_en if language == "en" and self.body_en.strip() else self.body_fr
