@@ -128,6 +128,11 @@ EVENT_LABELS = {
     "cc": _l("added to the people in copy"),
     "urgent": _l("marked the ticket urgent: the on-call engineer is paged"),
     "urgent_capped": _l("marked the ticket urgent beyond the daily cap: nobody was paged"),
+    "canned": _l("answered with a canned reply"),
+    "merged": _l("merged a duplicate into this ticket"),
+    "merged_into": _l("merged this ticket into another"),
+    "split_to": _l("split a message out into a new ticket"),
+    "split_from": _l("split this ticket out of another"),
 }
 
 # Why a ticket needs an agent's eye first, as a badge in the queue and on the ticket.

@@ -14,6 +14,7 @@ from supportit.db import db
 from supportit.intake.parse import ParsedMail
 from supportit.intake.senders import Sender
 from supportit.models import Message, OutboundMail, Ticket
+from supportit.services import tickets
 
 _REFERENCE_RE = re.compile(r"\[?\bFLOA-?(\d{1,9})\b\]?", re.IGNORECASE)
 # Reply and forward prefixes of the mail clients merchants use, with Outlook's "RE :" spacing.
@@ -41,6 +42,7 @@ def find_ticket(mail: ParsedMail, sender: Sender) -> tuple[Ticket | None, bool]:
     """(the ticket this mail answers, whether it tried to reach another merchant's ticket)."""
     ticket = _by_message_ids(mail.thread_ids)
     if ticket is not None:
+        ticket = tickets.surviving(ticket)  # a merged duplicate's thread goes on in its survivor
         if _other_merchant(ticket, sender):
             return None, True
         return ticket, False
@@ -50,6 +52,7 @@ def find_ticket(mail: ParsedMail, sender: Sender) -> tuple[Ticket | None, bool]:
     ticket = db.session.get(Ticket, number)
     if ticket is None:
         return None, False
+    ticket = tickets.surviving(ticket)
     staff = sender.user is not None and sender.user.is_staff
     if staff or (sender.merchant is not None and sender.merchant.id == ticket.merchant_id):
         return ticket, False

@@ -111,6 +111,9 @@ class Ticket(db.Model):
     flag: Mapped[TicketFlag | None] = mapped_column(enum_column(TicketFlag, "ticket_flag"))
     # A mail answering a long-closed ticket opens a new one, linked to the old.
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
+    # A duplicate merged into another ticket: its conversation moved there, and every way in
+    # (a page, a reply, a mail) leads there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     category: Mapped[Category] = mapped_column(enum_column(Category, "ticket_category"))
@@ -140,7 +143,12 @@ class Ticket(db.Model):
 
     merchant: Mapped[Merchant | None] = relationship()
     requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
-    linked_ticket: Mapped[Ticket | None] = relationship(remote_side=[id])
+    linked_ticket: Mapped[Ticket | None] = relationship(
+        remote_side=[id], foreign_keys=[linked_ticket_id]
+    )
+    merged_into: Mapped[Ticket | None] = relationship(
+        remote_side=[id], foreign_keys=[merged_into_id]
+    )
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     messages: Mapped[list[Message]] = relationship(
         back_populates="ticket", order_by="Message.id", cascade="all, delete-orphan"

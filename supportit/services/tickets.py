@@ -11,18 +11,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportit.db import db, utcnow
 from supportit.models import (
+    Attachment,
     Category,
     Environment,
     InboundMail,
     Merchant,
     Message,
     MessageSource,
+    OutboundMail,
     Priority,
     Product,
     Status,
@@ -31,6 +33,8 @@ from supportit.models import (
     TicketFlag,
     User,
 )
+from supportit.models.monitor import incident_ticket
+from supportit.models.ticket import refresh_search
 from supportit.services import alerts, attachments, classification, notify, sla, users
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
@@ -305,6 +309,7 @@ def reply(
     `canned` names that reply in the history.
     """
     body = _clean_body(body)
+    ticket = surviving(ticket)  # a reply to a merged duplicate belongs with its survivor
     merchant_side = author is None or author.is_merchant
     if merchant_side:
         if internal:
@@ -507,3 +512,142 @@ def by_reference(text: str | None) -> Ticket | None:
             selectinload(Ticket.messages).joinedload(Message.author),
         ],
     )
+
+
+# --- duplicates: merge and split -------------------------------------------------------------
+
+MAX_MERGE_CHAIN = 20
+
+
+def surviving(ticket: Ticket) -> Ticket:
+    """The ticket itself, or the one it was merged into (following merges of merges)."""
+    for _ in range(MAX_MERGE_CHAIN):
+        if ticket.merged_into_id is None:
+            return ticket
+        ticket = ticket.merged_into or ticket
+    return ticket
+
+
+# What belongs to a ticket and moves with its conversation. Events move too: the survivor's
+# history then tells the whole story, each event still with its own actor and time.
+_MOVED_WITH_A_MERGE = (Message, Attachment, TicketEvent, InboundMail, OutboundMail)
+
+
+def merge(
+    duplicate: Ticket, survivor: Ticket, actor: User, *, expected_version: int | None = None
+) -> Ticket:
+    """Merge `duplicate` into `survivor`: messages, files, people in copy, history and mail
+    threads move there; the duplicate is closed and leads to the survivor from then on.
+
+    Nothing is deleted: the duplicate stays, empty, as the pointer its reference needs.
+    """
+    _require_staff(actor)
+    if duplicate.merged_into_id is not None:
+        raise ServiceError(
+            _l("%(ref)s is already merged.", ref=duplicate.reference), field="target"
+        )
+    survivor = surviving(survivor)
+    if survivor.id == duplicate.id:
+        raise ServiceError(_l("A ticket cannot be merged into itself."), field="target")
+    if duplicate.merchant_id != survivor.merchant_id and duplicate.merchant_id is not None:
+        # One merchant's conversation never moves into another's ticket.
+        raise ServiceError(_l("Both tickets must belong to the same merchant."), field="target")
+    _check_version(duplicate, expected_version)
+    # Copied onto the survivor: whoever wrote the duplicate gets the answers from now on.
+    requester = duplicate.requester.email if duplicate.requester else duplicate.requester_email
+    add_cc(survivor, [a for a in [requester, *(duplicate.cc_emails or [])] if a])
+    for name in ("ref_nr", "trans_id", "pay_id", "environment", "product"):
+        if getattr(survivor, name) is None and getattr(duplicate, name) is not None:
+            setattr(survivor, name, getattr(duplicate, name))
+    db.session.flush()
+    for model in _MOVED_WITH_A_MERGE:
+        db.session.execute(
+            update(model)
+            .where(model.ticket_id == duplicate.id)
+            .values(ticket_id=survivor.id)
+            .execution_options(synchronize_session=False)
+        )
+    _move_incident_links(duplicate.id, survivor.id)
+    # The collections in memory no longer tell the truth: read them again when needed.
+    for ticket in (duplicate, survivor):
+        db.session.expire(ticket, ["messages", "attachments", "events"])
+    refresh_search(db.session.connection(), {duplicate.id, survivor.id})
+    duplicate.merged_into = survivor
+    _log(duplicate, actor, "merged_into", new=survivor.reference)
+    if not survivor.status.is_active and duplicate.status.is_active:
+        _set_status(survivor, actor, Status.OPEN)  # the duplicate's question is still open
+    _set_status(duplicate, actor, Status.CLOSED)
+    _log(survivor, actor, "merged", new=duplicate.reference)
+    survivor.updated_at = utcnow()
+    sla.sync(duplicate)
+    alerts.follow_ticket(duplicate)  # a closed duplicate's page is resolved
+    _commit(survivor)
+    return survivor
+
+
+def _move_incident_links(from_id: int, to_id: int) -> None:
+    linked = set(
+        db.session.scalars(
+            select(incident_ticket.c.incident_id).where(incident_ticket.c.ticket_id == to_id)
+        )
+    )
+    for incident_id in db.session.scalars(
+        select(incident_ticket.c.incident_id).where(incident_ticket.c.ticket_id == from_id)
+    ).all():
+        if incident_id not in linked:
+            db.session.execute(
+                incident_ticket.insert().values(incident_id=incident_id, ticket_id=to_id)
+            )
+    db.session.execute(incident_ticket.delete().where(incident_ticket.c.ticket_id == from_id))
+
+
+def split(message: Message, actor: User, subject: str | None = None) -> Ticket:
+    """Move one message (and its files) out into a new ticket of the same merchant: a second
+    question asked in the thread of the first gets its own queue, SLA and answer."""
+    _require_staff(actor)
+    original = message.ticket
+    if len(original.messages) < 2:
+        raise ServiceError(_l("A ticket's only message cannot be split out."))
+    subject = " ".join((subject or "").split()) or original.subject
+    if len(subject) > 200:
+        raise ServiceError(_l("The subject is too long (200 characters at most)."), field="subject")
+    # Who asked: the merchant's user who wrote it, the unknown sender of a mail, or else (an
+    # agent's message) the original requester.
+    requester, requester_email = original.requester, original.requester_email
+    if message.author is not None and message.author.is_merchant:
+        requester, requester_email = message.author, None
+    elif message.author is None and message.source is MessageSource.EMAIL and message.author_email:
+        requester, requester_email = None, message.author_email
+    new = Ticket(
+        merchant=original.merchant,
+        requester=requester,
+        requester_email=requester_email,
+        cc_emails=list(original.cc_emails or []),
+        linked_ticket=original,
+        subject=subject,
+        category=original.category,
+        priority=original.priority,
+        status=Status.NEW,
+        environment=original.environment,
+        product=original.product,
+        sla_clocks=[],
+        messages=[],
+        attachments=[],
+        events=[],
+    )
+    db.session.add(new)
+    moved_files = list(message.attachments)
+    message.ticket = new
+    for attachment in moved_files:
+        attachment.ticket = new
+    _log(new, actor, "split_from", new=original.reference)
+    db.session.flush()
+    _log(original, actor, "split_to", new=new.reference)
+    original.updated_at = new.updated_at = utcnow()
+    refresh_search(db.session.connection(), {original.id, new.id})
+    sla.sync(new)
+    if not message.internal:
+        notify.ticket_opened(new)  # the merchant learns the new reference, for the next mails
+    _commit(new, synced=True)
+    _commit(original)
+    return new

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from supportit.db import db
 from supportit.models import Attachment, Ticket, User
@@ -30,6 +32,17 @@ def get_ticket_for(user: User, reference: str) -> Ticket:
     if not user.is_merchant and not user.is_staff:
         abort(404)
     return ticket
+
+
+def merged_redirect(ticket: Ticket, endpoint: str) -> Response:
+    """A merged duplicate's page leads to the ticket it lives on in (same merchant: a merge
+    never crosses merchants)."""
+    survivor = tickets.surviving(ticket)
+    flash(
+        _("%(old)s was merged into %(new)s.", old=ticket.reference, new=survivor.reference),
+        "info",
+    )
+    return redirect(url_for(endpoint, reference=survivor.reference))
 
 
 def get_attachment_for(user: User, ticket: Ticket, attachment_id: int) -> Attachment:

@@ -201,6 +201,15 @@ class CannedReplyForm(FlaskForm):
         self.articles.choices = [SelectChoice(slug, title) for slug, title in articles]
 
 
+class MergeForm(FlaskForm):
+    target = StringField(
+        _l("Merge into ticket"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"placeholder": "FLOA-000123"},
+    )
+    version = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+
+
 class TicketFieldsForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_enum_choices(labels.STATUS_LABELS))
     priority = SelectField(_l("Priority"), choices=[SelectChoice(p.value) for p in Priority])

@@ -11,7 +11,12 @@ from supportit.i18n import current_language
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
 from supportit.services import alerts, kb, queue, sla, tickets
 from supportit.services.errors import ServiceError
-from supportit.web.access import get_attachment_for, get_ticket_for, merchant_required
+from supportit.web.access import (
+    get_attachment_for,
+    get_ticket_for,
+    merchant_required,
+    merged_redirect,
+)
 from supportit.web.files import send_attachment
 from supportit.web.forms import (
     ActionForm,
@@ -144,6 +149,8 @@ def urgent(reference: str):
 @merchant_required
 def ticket(reference: str):
     ticket = get_ticket_for(current_user, reference)
+    if ticket.merged_into_id is not None:
+        return merged_redirect(ticket, "portal.ticket")
     return _render_ticket(ticket, ReplyForm())
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -24,13 +25,19 @@ from supportit.services import (
     tickets,
 )
 from supportit.services.errors import ServiceError, StaleTicket
-from supportit.web.access import get_attachment_for, get_ticket_for, staff_required
+from supportit.web.access import (
+    get_attachment_for,
+    get_ticket_for,
+    merged_redirect,
+    staff_required,
+)
 from supportit.web.files import send_attachment
 from supportit.web.forms import (
     ActionForm,
     AgentReplyForm,
     AssignForm,
     BulkAssignForm,
+    MergeForm,
     TicketFieldsForm,
     parse_enum,
     report_service_error,
@@ -172,6 +179,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             classified=classification.for_ticket(ticket),
             suggestions=_kb_suggestions(ticket),
             canned_replies=replies,
+            merge_form=MergeForm(version=ticket.version),
         ),
         status,
     )
@@ -211,7 +219,58 @@ def _reload_after(error: ServiceError, ticket) -> None:  # type: ignore[no-untyp
 @bp.route("/tickets/<reference>")
 @staff_required
 def ticket(reference: str):
-    return _render_ticket(get_ticket_for(current_user, reference))
+    found = get_ticket_for(current_user, reference)
+    if found.merged_into_id is not None:
+        return merged_redirect(found, "queue.ticket")
+    return _render_ticket(found)
+
+
+@bp.route("/tickets/<reference>/merge", methods=["POST"])
+@staff_required
+def merge(reference: str):
+    """This ticket is a duplicate: its conversation joins the ticket the agent names."""
+    duplicate = get_ticket_for(current_user, reference)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reference of the ticket to merge into."), "danger")
+        return redirect(url_for("queue.ticket", reference=duplicate.reference))
+    target = tickets.by_reference(form.target.data)
+    try:
+        if target is None:
+            raise ServiceError(_l("No ticket has the reference %(ref)s.", ref=form.target.data))
+        survivor = tickets.merge(
+            duplicate, target, current_user, expected_version=form.version.data
+        )
+    except ServiceError as error:
+        _reload_after(error, duplicate)
+        return redirect(url_for("queue.ticket", reference=duplicate.reference))
+    flash(
+        _("%(old)s merged into %(new)s.", old=duplicate.reference, new=survivor.reference),
+        "success",
+    )
+    return redirect(url_for("queue.ticket", reference=survivor.reference))
+
+
+@bp.route("/tickets/<reference>/messages/<int:message_id>/split", methods=["POST"])
+@staff_required
+def split(reference: str, message_id: int):
+    """A second question in the thread: its message becomes a ticket of its own."""
+    ticket = get_ticket_for(current_user, reference)
+    message = next((m for m in ticket.messages if m.id == message_id), None)
+    if message is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        new = tickets.split(message, current_user, request.form.get("subject"))
+    except ServiceError as error:
+        _reload_after(error, ticket)
+        return redirect(url_for("queue.ticket", reference=ticket.reference))
+    flash(
+        _("The message is now ticket %(new)s.", new=new.reference),
+        "success",
+    )
+    return redirect(url_for("queue.ticket", reference=new.reference))
 
 
 @bp.route("/tickets/<reference>/reply", methods=["POST"])
