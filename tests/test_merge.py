@@ -216,3 +216,15 @@ def test_split_moves_one_message_into_a_new_ticket(client, world) -> None:
         client.post(f"/queue/tickets/{ticket.reference}/messages/{only.id}/split").status_code
         == 404
     )
+
+
+def test_the_api_names_the_survivor_of_a_merged_ticket(client, world, pair) -> None:
+    from supportit.services import api_tokens
+
+    survivor, duplicate = pair
+    tickets.merge(duplicate, survivor, world.agent)
+    _, secret = api_tokens.create(world.alice, "ERP", ["tickets:read"])
+    data = client.get(
+        f"/api/v1/tickets/{duplicate.reference}", headers={"Authorization": f"Bearer {secret}"}
+    ).get_json()
+    assert data["merged_into"] == survivor.reference and data["status"] == "closed"

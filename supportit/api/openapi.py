@@ -69,6 +69,10 @@ SCHEMAS: dict[str, Any] = {
                     "first_response_at": NULLABLE_TIME,
                     "resolved_at": NULLABLE_TIME,
                     "closed_at": NULLABLE_TIME,
+                    "merged_into": {
+                        "type": ["string", "null"],
+                        "description": "a duplicate's survivor: its messages are there",
+                    },
                 }
             ),
         ]

@@ -40,6 +40,8 @@ def ticket(t: Ticket, *, detail: bool = False) -> dict[str, Any]:
             first_response_at=_time(t.first_response_at),
             resolved_at=_time(t.resolved_at),
             closed_at=_time(t.closed_at),
+            # A merged duplicate: its conversation lives on in this ticket.
+            merged_into=t.merged_into.reference if t.merged_into else None,
         )
     return data
 
