@@ -80,6 +80,7 @@ from supportit.models.ticket import (
     Ticket,
     TicketEvent,
     TicketFlag,
+    TicketPresence,
     TicketSearch,
 )
 from supportit.models.user import Role, User
@@ -161,6 +162,7 @@ __all__ = [
     "TicketClassification",
     "TicketEvent",
     "TicketFlag",
+    "TicketPresence",
     "TicketSearch",
     "User",
 ]

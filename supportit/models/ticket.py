@@ -439,3 +439,24 @@ def _follow_search(session: Session, flush_context: object) -> None:
     connection = session.connection()
     _write_search(connection, from_memory)
     refresh_search(connection, changed - set(from_memory))
+
+
+class TicketPresence(db.Model):
+    """Which agent has a ticket open right now, and whether they are writing on it: the
+    collision warning that keeps two agents from answering the same merchant.
+
+    One row per ticket and agent, refreshed by the open page's heartbeat; a row not refreshed
+    for a minute means the agent has gone.
+    """
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the agent last typed in the reply box; None while they only read.
+    typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from supportit.db import db
 from supportit.intake import quarantine
-from supportit.models import Category, Merchant, Priority, Status, User
+from supportit.models import Category, Merchant, Priority, Status, Ticket, User
 from supportit.services import (
     canned,
     classification,
@@ -20,6 +20,7 @@ from supportit.services import (
     kb,
     onboarding,
     paygate,
+    presence,
     queue,
     sla,
     tickets,
@@ -153,6 +154,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
     agents = tickets.staff_users()
     replies = canned.render_all(canned.visible_to(current_user), ticket, current_user)
     reply_form = reply_form or _draft_form(ticket, replies)
+    presence.beat(ticket, current_user, writing=bool((reply_form.body.data or "").strip()))
     fields_form = fields_form or TicketFieldsForm(
         status=ticket.status.value,
         priority=ticket.priority.value,
@@ -180,6 +182,9 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             suggestions=_kb_suggestions(ticket),
             canned_replies=replies,
             merge_form=MergeForm(version=ticket.version),
+            colleagues=presence.others(ticket, current_user),
+            said=[],
+            beat_seconds=presence.beat_seconds(),
         ),
         status,
     )
@@ -223,6 +228,30 @@ def ticket(reference: str):
     if found.merged_into_id is not None:
         return merged_redirect(found, "queue.ticket")
     return _render_ticket(found)
+
+
+@bp.route("/tickets/<reference>/presence", methods=["POST"])
+@staff_required
+def presence_beat(reference: str):
+    """The open ticket page's heartbeat: answers with who else is on the ticket and what was
+    said since the page was loaded (`since`: the last message it shows)."""
+    number = Ticket.number_from_reference(reference)
+    # The ticket alone, not its conversation: seven agents beat every few seconds.
+    ticket = db.session.get(Ticket, number) if number is not None else None
+    if ticket is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("leaving"):
+        presence.leave(ticket, current_user)
+        return "", 204
+    presence.beat(ticket, current_user, writing=request.form.get("writing") == "1")
+    return render_template(
+        "queue/_presence.html",
+        ticket=ticket,
+        colleagues=presence.others(ticket, current_user),
+        said=presence.said_since(ticket, current_user, request.form.get("since", type=int)),
+    )
 
 
 @bp.route("/tickets/<reference>/merge", methods=["POST"])

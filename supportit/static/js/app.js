@@ -107,4 +107,51 @@
     var form = event.target.closest("form[data-confirm]");
     if (form && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
   });
+  // Collision warnings: the open ticket beats every few seconds, saying whether a draft is in
+  // progress, and shows who else is on the ticket and what was said meanwhile. The draft is
+  // kept in the tab across reloads, so reading a colleague's answer first costs nothing.
+  var presenceBox = document.getElementById("presence");
+  var replyForm = document.getElementById("reply-form");
+  if (presenceBox && replyForm) {
+    var draft = replyForm.querySelector("textarea[name=body]");
+    var token = replyForm.querySelector("input[name=csrf_token]");
+    var key = presenceBox.dataset.draftKey;
+    var store = null;
+    try { store = window.sessionStorage; } catch (error) { store = null; }
+    if (store && !draft.value && store.getItem(key)) { draft.value = store.getItem(key); }
+    var payload = function (extra) {
+      var data = new FormData();
+      if (token) { data.append("csrf_token", token.value); }
+      data.append("since", presenceBox.dataset.since);
+      data.append("writing", draft.value.trim() ? "1" : "0");
+      if (extra) { data.append(extra, "1"); }
+      return data;
+    };
+    var beat = function () {
+      fetch(presenceBox.dataset.presenceUrl, {
+        method: "POST", body: payload(), credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch" }
+      })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) { if (html !== null) { presenceBox.innerHTML = html; } })
+        .catch(function () {});
+    };
+    var seconds = Math.max(parseInt(presenceBox.dataset.beatSeconds, 10) || 10, 1);
+    setInterval(beat, seconds * 1000);
+    var writing = !!draft.value.trim();
+    draft.addEventListener("input", function () {
+      if (store) { store.setItem(key, draft.value); }
+      var now = !!draft.value.trim();
+      if (now !== writing) { writing = now; beat(); }  // colleagues learn it at once
+    });
+    document.addEventListener("submit", function (event) {
+      // Sent (or refused with the draft shown again by the server): the stored copy is done.
+      if (store && event.target.closest("#reply, #canned-panel") && !event.defaultPrevented) {
+        store.removeItem(key);
+      }
+    });
+    window.addEventListener("pagehide", function () {
+      if (navigator.sendBeacon) { navigator.sendBeacon(presenceBox.dataset.presenceUrl, payload("leaving")); }
+    });
+  }
 })();
