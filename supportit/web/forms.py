@@ -39,6 +39,7 @@ from wtforms.validators import (
     Optional,
     Regexp,
 )
+from wtforms.widgets import CheckboxInput
 
 from supportit import labels
 from supportit.db import db
@@ -189,7 +190,10 @@ class CannedReplyForm(FlaskForm):
     set_status = SelectField(_l("Then set the status to"), choices=[])
     set_category = SelectField(_l("Move to the queue"), choices=[])
     set_priority = SelectField(_l("Set the priority to"), choices=[])
-    articles = SelectMultipleField(_l("Knowledge-base articles to link"), choices=[])
+    # Ticked in a list: a multiple select hides what is chosen below its fold.
+    articles = SelectMultipleField(
+        _l("Knowledge-base articles to link"), choices=[], option_widget=CheckboxInput()
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

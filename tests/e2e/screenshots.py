@@ -20,6 +20,9 @@ PAGES = [
     ("queue", ("agent2@floa.example", "demo-agent"), "/queue/"),
     ("queue-ticket", ("agent2@floa.example", "demo-agent"), "/queue/tickets/FLOA-000007"),
     ("queue-ticket-mail", ("agent1@floa.example", "demo-agent"), "/queue/tickets/FLOA-000001"),
+    ("queue-ticket-canned", ("agent1@floa.example", "demo-agent"), "/queue/tickets/FLOA-000001"),
+    ("canned-replies", ("agent1@floa.example", "demo-agent"), "/queue/replies/"),
+    ("canned-reply", ("agent1@floa.example", "demo-agent"), "/queue/replies/2"),
     ("queue-quarantine", ("agent1@floa.example", "demo-agent"), "/queue/mail/"),
     ("alerts", ("agent1@floa.example", "demo-agent"), "/queue/alerts/"),
     ("alert", ("agent1@floa.example", "demo-agent"), "/queue/alerts/1"),
@@ -79,6 +82,8 @@ def _after_load(name: str, page) -> None:  # type: ignore[no-untyped-def]
         page.get_by_test_id("paste").fill(SEED_REQUEST.read_text())
         page.locator("button[name=inspect]").click()
         page.wait_for_load_state()
+    if name == "queue-ticket-canned":  # a canned reply opened, as it will be sent
+        page.get_by_test_id("canned-panel").locator("summary").first.click()
     if name == "portal-new-ticket-answered":  # articles suggested while the merchant types
         page.locator("#subject").fill("Nos notifications URLNotify ne sont plus reçues")
         page.get_by_test_id("suggestions").wait_for()

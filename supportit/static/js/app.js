@@ -96,6 +96,8 @@
     form.querySelector("input[name=canned]").value = link.dataset.cannedInsert;
     var status = form.querySelector("select[name=status]");
     if (status && link.dataset.cannedStatus) { status.value = link.dataset.cannedStatus; }
+    var item = link.closest("details");
+    if (item) { item.open = false; }
     var reply = form.querySelector("input[name=kind][value=reply]");
     if (reply) { reply.checked = true; }
     body.focus();
@@ -119,6 +121,8 @@
     var store = null;
     try { store = window.sessionStorage; } catch (error) { store = null; }
     if (store && !draft.value && store.getItem(key)) { draft.value = store.getItem(key); }
+    // A draft the server gave back (a refused send) is kept as if typed here.
+    if (store && draft.value) { store.setItem(key, draft.value); }
     var payload = function (extra) {
       var data = new FormData();
       if (token) { data.append("csrf_token", token.value); }
