@@ -203,7 +203,8 @@ def test_agents_see_the_time_left_on_the_ticket_and_in_the_queue(client, world) 
 
     with _at("2026-11-30T09:00:00+01:00"):
         ticket = factories.ticket(world.alice, priority=Priority.P2)
-    login(client, world.agent)
+        # Signed in at the travelled time: a session cookie signed later would be refused.
+        login(client, world.agent)
     with _at("2026-11-30T10:00:00+01:00"):
         page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
         assert "Niveau de service" in page
