@@ -115,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         queue,
         replies,
         supervision,
+        survey,
     )
 
     app.register_blueprint(admin.bp)
@@ -131,3 +132,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(queue.bp)
     app.register_blueprint(replies.bp)
     app.register_blueprint(supervision.bp)
+    app.register_blueprint(survey.bp)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     DDL,
     JSON,
+    CheckConstraint,
     Connection,
     ForeignKey,
     Index,
@@ -460,3 +461,28 @@ class TicketPresence(db.Model):
     typing_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class SatisfactionSurvey(db.Model):
+    """The merchant's rating of how a ticket was handled: asked once per ticket, on its first
+    resolution, by mail (a link per score) and in the portal.
+
+    The agent and queue are those of the resolution, so that the KPIs credit who did the work
+    even if the ticket moves later.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), unique=True)
+    # SHA-256 of the secret in the mail's links: the database alone cannot rate a ticket.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    category: Mapped[Category] = mapped_column(enum_column(Category, "survey_category"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    score: Mapped[int | None]  # 1 (bad) to 5 (excellent); None until the merchant rates
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    agent: Mapped[User | None] = relationship()
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)

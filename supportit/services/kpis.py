@@ -39,7 +39,7 @@ from supportit.models import (
     TicketClassification,
     TicketEvent,
 )
-from supportit.services import calendar
+from supportit.services import calendar, satisfaction
 
 
 @dataclass(frozen=True)
@@ -284,7 +284,32 @@ def compute(filters: Filters) -> dict[str, Table]:
     tables["incidents"] = _incidents(filters)
     tables["deflected"] = _deflected(filters)
     tables["classification"] = _classification(filters)
+    tables.update(_satisfaction(filters))
     return tables
+
+
+def _satisfaction(filters: Filters) -> dict[str, Table]:
+    """Ratings of the tickets resolved in the period (surveys sent), by queue and by agent."""
+    by_category, by_agent = satisfaction.scores(
+        filters.since, filters.until, category=filters.category, merchant_id=filters.merchant_id
+    )
+    columns = ["surveys_sent", "ratings", "response_percent", "average_score"]
+
+    def row(score: satisfaction.Score) -> list[object]:
+        return [score.asked, score.rated, score.response_percent, score.average]
+
+    return {
+        "satisfaction_category": Table(
+            "satisfaction_category",
+            ["category", *columns],
+            [[c.value, *row(by_category[c])] for c in Category if c in by_category],
+        ),
+        "satisfaction_agent": Table(
+            "satisfaction_agent",
+            ["agent", *columns],
+            [[name or "—", *row(score)] for name, score in sorted(by_agent.items())],
+        ),
+    }
 
 
 def _classification(filters: Filters) -> Table:

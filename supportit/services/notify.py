@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from supportit.db import db
 from supportit.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from supportit.models import Message, OutboundMail, Ticket, User
+from supportit.models import Message, OutboundMail, Status, Ticket, User
+from supportit.services import satisfaction
 
 MAX_REFERENCES = 20
 
@@ -24,11 +25,13 @@ def ticket_opened(ticket: Ticket) -> None:
 
 
 def agent_replied(ticket: Ticket, message: Message) -> None:
-    _queue(ticket, "reply", automatic=False, message=message)
+    # A reply that resolves the ticket carries the satisfaction survey (asked once per ticket).
+    survey = satisfaction.invite(ticket) if ticket.status is Status.RESOLVED else None
+    _queue(ticket, "reply", automatic=False, message=message, survey=survey)
 
 
 def ticket_resolved(ticket: Ticket) -> None:
-    _queue(ticket, "resolved", automatic=True)
+    _queue(ticket, "resolved", automatic=True, survey=satisfaction.invite(ticket))
 
 
 def recipients(ticket: Ticket) -> tuple[list[str], list[str]]:
@@ -63,7 +66,14 @@ def _thread(ticket: Ticket) -> list[str]:
     return [mid for _, mid in sorted([*inbound, *outbound], key=lambda row: row[0])]
 
 
-def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | None = None) -> None:
+def _queue(
+    ticket: Ticket,
+    kind: str,
+    *,
+    automatic: bool,
+    message: Message | None = None,
+    survey: satisfaction.Invitation | None = None,
+) -> None:
     to, cc = recipients(ticket)
     if not to:
         return
@@ -77,6 +87,7 @@ def _queue(ticket: Ticket, kind: str, *, automatic: bool, message: Message | Non
         "ticket": ticket,
         "message": message,
         "url": public_url(f"/portal/tickets/{ticket.reference}"),
+        "survey": [(n, public_url(survey.path(n))) for n in satisfaction.SCORES] if survey else [],
     }
     _write(ticket, kind, to, cc, language_for(ticket), context, automatic=automatic, thread=thread)
 

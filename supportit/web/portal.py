@@ -6,10 +6,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from supportit.db import utcnow
+from supportit.db import db, utcnow
 from supportit.i18n import current_language
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
-from supportit.services import alerts, kb, queue, sla, tickets
+from supportit.services import alerts, kb, queue, satisfaction, sla, tickets
 from supportit.services.errors import ServiceError
 from supportit.web.access import (
     get_attachment_for,
@@ -170,9 +170,31 @@ def _render_ticket(ticket, form: ReplyForm, status: int = 200):  # type: ignore[
                 and not (ticket.priority is Priority.P1 and ticket.category is Category.RUN)
                 and not sla.team_calendar().is_business_hours(utcnow())
             ),
+            can_rate=satisfaction.can_rate(ticket, current_user),
+            survey=None if ticket.status.is_active else satisfaction.for_ticket(ticket),
         ),
         status,
     )
+
+
+@bp.route("/tickets/<reference>/rating", methods=["POST"])
+@merchant_required
+def rate(reference: str):
+    """One click on a score (the comment box above it is optional)."""
+    ticket = get_ticket_for(current_user, reference)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form expired: please try again."), "danger")
+    else:
+        try:
+            satisfaction.rate_in_portal(
+                ticket, current_user, request.form.get("score"), request.form.get("comment")
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            flash(_("Thank you for your rating."), "success")
+    return redirect(url_for("portal.ticket", reference=ticket.reference) + "#rating")
 
 
 @bp.route("/tickets/<reference>/reply", methods=["POST"])
