@@ -27,7 +27,7 @@ from supportit.models import (
     Ticket,
     User,
 )
-from supportit.services import tickets
+from supportit.services import satisfaction, tickets
 from supportit.services.tickets import NewTicket
 
 AGENT_NAMES = [
@@ -114,6 +114,8 @@ class DemoTicket:
     note: str | None = None
     merchant_reply: str | None = None
     final_status: Status | None = None
+    # The merchant's answer to the satisfaction survey, and its comment.
+    rating: tuple[int, str | None] | None = None
 
 
 TICKETS = [
@@ -178,6 +180,7 @@ TICKETS = [
         agent_reply="Le virement est parti hier : il arrive aujourd'hui sur votre compte.",
         merchant_reply="Reçu, merci !",
         final_status=Status.RESOLVED,
+        rating=(5, "Réponse rapide, merci."),
     ),
     DemoTicket(
         "Ma Literie",
@@ -253,6 +256,7 @@ TICKETS = [
         assignee=5,
         agent_reply="Ils viennent de vous être renvoyés à l'adresse du CTO.",
         final_status=Status.RESOLVED,
+        rating=(4, None),
     ),
     DemoTicket(
         "Voyages Soleil",
@@ -366,6 +370,13 @@ def _load_ticket(
                 ticket, agent, expected_version=ticket.version, status=spec.final_status
             )
     _backdate(ticket, spec.days_ago)
+    survey = satisfaction.for_ticket(ticket)
+    if survey is not None:
+        survey.sent_at = ticket.updated_at
+        if spec.rating is not None:
+            satisfaction.rate(survey, *spec.rating)
+            survey.rated_at = ticket.updated_at
+        db.session.commit()
     result.created += 1
 
 
