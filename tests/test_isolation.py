@@ -93,6 +93,7 @@ def test_every_route_hides_bobs_ticket_from_alice(app, client, world, bobs_ticke
         "version": 1,
         "token_id": bobs_token.id,
         "reply_id": 1,
+        "view_id": 1,
         "message_id": bobs_ticket.messages[0].id,
         "merchant": bobs_ticket.merchant_id,
     }

@@ -14,7 +14,7 @@ from supportit.models.api import ApiToken
 from supportit.models.audit import AuditEvent
 from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.models.kb import KB_CATEGORIES, Article, ArticleSearch, Deflection
-from supportit.models.macro import CannedReply
+from supportit.models.macro import CannedReply, SavedView
 from supportit.models.mail import (
     InboundMail,
     InboundReason,
@@ -151,6 +151,7 @@ __all__ = [
     "RecetteStatus",
     "Role",
     "SatisfactionSurvey",
+    "SavedView",
     "SchedulerLease",
     "SignOff",
     "SlaClock",

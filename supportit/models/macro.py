@@ -1,4 +1,4 @@
-"""Canned replies: the team's and each agent's ready answers to the questions that come back."""
+"""The agents' own tools: canned replies for the questions that come back, saved queue views."""
 
 from __future__ import annotations
 
@@ -46,3 +46,24 @@ class CannedReply(db.Model):
 
     def body(self, language: str) -> str:
         return self.body_en if language == "en" and self.body_en.strip() else self.body_fr
+
+
+class SavedView(db.Model):
+    """A queue filter an agent saved under a name, for themselves or for the team, shown with
+    its count in the queue's sidebar."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # None: shared by the team.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The queue's query string, normalised (services.saved_views.normalise).
+    query: Mapped[str] = mapped_column(String(1000))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -65,6 +66,59 @@ class QueueFilter:
     # Calendar days in the team's time zone, both included.
     created_from: date | None = None
     created_to: date | None = None
+
+
+# The query-string parameters of a queue view, as a saved view keeps them.
+FILTER_KEYS = (
+    "view",
+    "q",
+    "status",
+    "priority",
+    "merchant",
+    "assignee",
+    "created_from",
+    "created_to",
+    "sort",
+    "dir",
+)
+
+
+def filter_from_args(args: Mapping[str, str]) -> tuple[QueueFilter, list[str]]:
+    """The queue filter from a query string; unknown values are reported, not guessed."""
+    problems: list[str] = []
+    f = QueueFilter(q=args.get("q", "")[:200])
+
+    def choice(name: str, allowed, convert=str):  # type: ignore[no-untyped-def]
+        value = args.get(name, "")
+        if not value:
+            return None
+        if value not in allowed:
+            problems.append(name)
+            return None
+        return convert(value)
+
+    f.view = choice("view", VIEWS) or "open"
+    f.status = choice("status", {s.value for s in Status}, Status)
+    f.priority = choice("priority", {p.value for p in Priority}, Priority)
+    # Most urgent first by default: the nearest SLA deadline.
+    f.sort = choice("sort", SORTS) or "sla"
+    f.descending = args.get("dir", "desc") != "asc"
+    for name in ("created_from", "created_to"):
+        value = args.get(name, "")
+        if value:
+            try:
+                setattr(f, name, date.fromisoformat(value))
+            except ValueError:
+                problems.append(name)
+    for name in ("merchant", "assignee"):
+        value = args.get(name, "")
+        if value == "":
+            continue
+        if not value.isdigit():
+            problems.append(name)
+            continue
+        setattr(f, f"{name}_id", int(value))
+    return f, problems
 
 
 def start_of_day(day: date) -> datetime:
@@ -201,6 +255,13 @@ def view_counts(user: User) -> dict[str, int]:
 # A search counts its matches up to this many: past it the page says "more than 1,000" (a
 # common word can match a third of all tickets, and counting them all is what would be slow).
 SEARCH_COUNT_LIMIT = 1000
+
+
+def count(user: User, f: QueueFilter, limit: int = SEARCH_COUNT_LIMIT) -> tuple[int, bool]:
+    """(how many tickets the filter finds, up to `limit`; whether there were more)."""
+    statement = queue_select(user, f).with_only_columns(Ticket.id).order_by(None).limit(limit + 1)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    return min(total, limit), total > limit
 
 
 class TicketPagination(SelectPagination):

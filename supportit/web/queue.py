@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,6 +20,7 @@ from supportit.services import (
     paygate,
     presence,
     queue,
+    saved_views,
     sla,
     tickets,
 )
@@ -48,49 +47,10 @@ from supportit.web.forms import (
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 
 
-def _filter_from_args() -> tuple[queue.QueueFilter, list[str]]:
-    """The queue filter from the query string; unknown values are reported, not guessed."""
-    args = request.args
-    problems: list[str] = []
-    f = queue.QueueFilter(q=args.get("q", "")[:200])
-
-    def choice(name: str, allowed, convert=str):  # type: ignore[no-untyped-def]
-        value = args.get(name, "")
-        if not value:
-            return None
-        if value not in allowed:
-            problems.append(name)
-            return None
-        return convert(value)
-
-    f.view = choice("view", queue.VIEWS) or "open"
-    f.status = choice("status", {s.value for s in Status}, Status)
-    f.priority = choice("priority", {p.value for p in Priority}, Priority)
-    # Most urgent first by default: the nearest SLA deadline.
-    f.sort = choice("sort", queue.SORTS) or "sla"
-    f.descending = args.get("dir", "desc") != "asc"
-    for name in ("created_from", "created_to"):
-        value = args.get(name, "")
-        if value:
-            try:
-                setattr(f, name, date.fromisoformat(value))
-            except ValueError:
-                problems.append(name)
-    for name in ("merchant", "assignee"):
-        value = args.get(name, "")
-        if value == "":
-            continue
-        if not value.isdigit():
-            problems.append(name)
-            continue
-        setattr(f, f"{name}_id", int(value))
-    return f, problems
-
-
 @bp.route("/")
 @staff_required
 def index():
-    f, problems = _filter_from_args()
+    f, problems = queue.filter_from_args(request.args)
     if problems:
         flash(
             _(
@@ -106,6 +66,7 @@ def index():
         count_limit=queue.SEARCH_COUNT_LIMIT if f.q.strip() else None,
     )
     agents = tickets.staff_users()
+    saved = saved_views.visible_to(current_user)
     bulk_form = BulkAssignForm()
     bulk_form.set_agents(agents)
     return render_template(
@@ -119,7 +80,52 @@ def index():
         merchants=db.session.execute(select(Merchant.id, Merchant.name).order_by(Merchant.name)),
         bulk_form=bulk_form,
         views=queue.VIEWS,
+        saved=saved,
+        saved_counts=saved_views.counts(current_user, saved),
+        current_query=saved_views.normalise(request.query_string.decode("utf-8", "replace")),
+        can_delete_view=lambda view: saved_views.can_delete(current_user, view),
+        action_form=ActionForm(),
     )
+
+
+@bp.route("/views", methods=["POST"])
+@staff_required
+def save_view():
+    """Keep the filters the agent is looking at as a named view."""
+    query = request.form.get("query", "")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        view = saved_views.save(
+            current_user,
+            request.form.get("name", ""),
+            query,
+            shared=request.form.get("shared") == "1",
+        )
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("queue.index") + "?" + saved_views.normalise(query))
+    flash(_("View “%(name)s” saved.", name=view.name), "success")
+    return redirect(url_for("queue.index") + "?" + view.query)
+
+
+@bp.route("/views/<int:view_id>/delete", methods=["POST"])
+@staff_required
+def delete_view(view_id: int):
+    view = saved_views.get_for(current_user, view_id)
+    if view is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        saved_views.delete(current_user, view)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        flash(_("View deleted."), "success")
+    return redirect(url_for("queue.index"))
 
 
 @bp.route("/bulk-assign", methods=["POST"])
