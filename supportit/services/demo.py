@@ -23,6 +23,7 @@ from supportit.models import (
     Priority,
     Product,
     Role,
+    SavedView,
     Status,
     Ticket,
     User,
@@ -411,7 +412,29 @@ def load() -> LoadResult:
     _load_onboardings(result, merchants, agents)
     _load_knowledge_base(result)
     _load_canned_replies(result)
+    _load_saved_views(result)
     return result
+
+
+# The team's first shared views: what the morning stand-up looks at.
+SAVED_VIEWS = [
+    ("Incidents de production par priorité", "view=run&sort=priority&dir=asc"),
+    ("Non attribués, les plus anciens", "view=unassigned&sort=created&dir=asc"),
+    ("En attente du marchand", "view=open&status=pending_merchant&sort=updated&dir=asc"),
+]
+
+
+def _load_saved_views(result: LoadResult) -> None:
+    from supportit.services import saved_views
+
+    admin = db.session.scalar(select(User).where(User.email == "admin@floa.example"))
+    have = set(db.session.scalars(select(SavedView.name).where(SavedView.owner_id.is_(None))))
+    for name, query in SAVED_VIEWS:
+        if name in have:
+            result.existing += 1
+            continue
+        saved_views.save(admin, name, query, shared=True)
+        result.created += 1
 
 
 # The team's first canned replies: the questions that come back most (DESIGN.md's categories).
