@@ -162,4 +162,79 @@
   // link scanners run no script, so they never rate a ticket.
   var autosubmit = document.querySelector("form[data-autosubmit]");
   if (autosubmit) { autosubmit.submit(); }
+  // Keyboard shortcuts for agents (the help: "?"). Keys typed into a field are the field's.
+  var QUEUE_KEY = "supportit-queue";
+  var queueList = document.querySelector("[data-queue-list]");
+  var ticketForm = document.getElementById("reply-form");
+  var help = document.getElementById("shortcuts");
+  var session = null;
+  try { session = window.sessionStorage; } catch (error) { session = null; }
+  var rows = queueList ? Array.prototype.slice.call(queueList.querySelectorAll("tbody tr[data-href]")) : [];
+  var current = -1;
+  if (queueList && session) {
+    // The ticket page's j / k walk this list: the queue remembers its order and address.
+    session.setItem(QUEUE_KEY, JSON.stringify({
+      url: window.location.pathname + window.location.search,
+      refs: rows.map(function (row) { return row.dataset.reference; }),
+      hrefs: rows.map(function (row) { return row.dataset.href; })
+    }));
+  }
+  var select = function (index) {
+    if (!rows.length) { return; }
+    current = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach(function (row, i) { row.classList.toggle("table-active", i === current); });
+    rows[current].scrollIntoView({ block: "nearest" });
+    rows[current].querySelector("a").focus({ preventScroll: true });
+  };
+  var walk = function (step) {
+    var stored = session && JSON.parse(session.getItem(QUEUE_KEY) || "null");
+    if (!stored) { return; }
+    var at = stored.refs.indexOf(ticketForm.dataset.reference);
+    var next = at + step;
+    window.location.href = at !== -1 && next >= 0 && next < stored.hrefs.length ? stored.hrefs[next] : stored.url;
+  };
+  var typing = function (target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  };
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && ticketForm &&
+        event.target.closest("#reply-form textarea")) {
+      event.preventDefault();
+      ticketForm.requestSubmit();
+      return;
+    }
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    var handled = true;
+    if (event.key === "?" && help) {
+      help.showModal();
+    } else if (queueList && (event.key === "j" || event.key === "k")) {
+      select(current + (event.key === "j" ? 1 : -1));
+    } else if (queueList && (event.key === "o" || event.key === "Enter") && current !== -1) {
+      window.location.href = rows[current].dataset.href;
+    } else if (queueList && event.key === "x" && current !== -1) {
+      var box = rows[current].querySelector(".ticket-select");
+      box.checked = !box.checked;
+    } else if (event.key === "/" && document.getElementById("q")) {
+      document.getElementById("q").focus();
+    } else if (ticketForm && (event.key === "r" || event.key === "n")) {
+      var kind = ticketForm.querySelector("input[name=kind][value=" + (event.key === "r" ? "reply" : "note") + "]");
+      if (kind) { kind.checked = true; }
+      var body = ticketForm.querySelector("textarea[name=body]");
+      body.scrollIntoView({ block: "center" });
+      body.focus();
+    } else if (ticketForm && event.key === "a" && document.querySelector("form[data-shortcut=take]")) {
+      document.querySelector("form[data-shortcut=take]").requestSubmit();
+    } else if (ticketForm && event.key === "c" && document.querySelector("[data-canned-filter]")) {
+      document.querySelector("[data-canned-filter]").focus();
+    } else if (ticketForm && (event.key === "j" || event.key === "k")) {
+      walk(event.key === "j" ? 1 : -1);
+    } else if (ticketForm && event.key === "u") {
+      var back = session && JSON.parse(session.getItem(QUEUE_KEY) || "null");
+      window.location.href = back ? back.url : "/queue/";
+    } else {
+      handled = false;
+    }
+    if (handled) { event.preventDefault(); }
+  });
 })();
