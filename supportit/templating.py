@@ -72,8 +72,13 @@ def _staff_alerts() -> dict[str, object]:
         return {}
     from supportit.intake.imap import failing_mailboxes
     from supportit.services.alerts import unacknowledged
+    from supportit.services.watchers import unread_count
 
-    return {"failing_mailboxes": failing_mailboxes(), "open_alerts": unacknowledged()}
+    return {
+        "failing_mailboxes": failing_mailboxes(),
+        "open_alerts": unacknowledged(),
+        "unread_notices": unread_count(current_user),
+    }
 
 
 def explain_paygate_code(code: str | None) -> str:

@@ -69,11 +69,13 @@ from supportit.models.paygate import NotificationState, PaygateNotification
 from supportit.models.sla import ClosedDay, SlaClock, SlaKind, SlaPolicy
 from supportit.models.ticket import (
     ACTIVE_STATUSES,
+    AgentNotice,
     Attachment,
     Category,
     Environment,
     Message,
     MessageSource,
+    NoticeKind,
     Priority,
     Product,
     SatisfactionSurvey,
@@ -83,12 +85,14 @@ from supportit.models.ticket import (
     TicketFlag,
     TicketPresence,
     TicketSearch,
+    TicketWatcher,
 )
 from supportit.models.user import Role, User
 
 __all__ = [
     "ACTIVE_STATUSES",
     "KB_CATEGORIES",
+    "AgentNotice",
     "Alert",
     "AlertEvent",
     "AlertSource",
@@ -129,6 +133,7 @@ __all__ = [
     "MonitorHourly",
     "MonitorKind",
     "MonitorResult",
+    "NoticeKind",
     "Notification",
     "NotificationChannel",
     "NotificationState",
@@ -167,5 +172,6 @@ __all__ = [
     "TicketFlag",
     "TicketPresence",
     "TicketSearch",
+    "TicketWatcher",
     "User",
 ]

@@ -486,3 +486,45 @@ class SatisfactionSurvey(db.Model):
     agent: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+
+class TicketWatcher(db.Model):
+    """An agent following a ticket: told of every new message on it, in the app and by mail.
+
+    Agents follow by choice, or because a colleague mentioned them in an internal note.
+    """
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class NoticeKind(enum.StrEnum):
+    MENTION = "mention"  # named in a colleague's internal note
+    ACTIVITY = "activity"  # a new message on a ticket the agent follows
+
+
+class AgentNotice(db.Model):
+    """What an agent finds under the bell: mentions and news of followed tickets, unread until
+    opened."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id", ondelete="SET NULL"))
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind, "notice_kind"))
+    actor_name: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship()
+    message: Mapped[Message | None] = relationship()
+
+    # The bell counts a user's unread notices: one index read.
+    __table_args__ = (Index("ix_agent_notice_user_unread", "user_id", "read_at", "id"),)

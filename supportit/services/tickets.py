@@ -35,7 +35,15 @@ from supportit.models import (
 )
 from supportit.models.monitor import incident_ticket
 from supportit.models.ticket import refresh_search
-from supportit.services import alerts, attachments, classification, notify, sla, users
+from supportit.services import (
+    alerts,
+    attachments,
+    classification,
+    notify,
+    sla,
+    users,
+    watchers,
+)
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
@@ -329,6 +337,7 @@ def reply(
         mail=mail,
     )
     _log(ticket, author, "note" if internal else "reply", new=message.source)
+    watchers.message_added(ticket, message, author)
     if canned:
         _log(ticket, author, "canned", new=canned)
     if not merchant_side and author is not None:
@@ -359,6 +368,7 @@ def add_external_note(ticket: Ticket, source: str, body: str) -> Message:
         author_email=source,
     )
     _log(ticket, None, "note", new=source)
+    watchers.message_added(ticket, message, None)
     _commit(ticket)
     return message
 
@@ -568,6 +578,7 @@ def merge(
             .execution_options(synchronize_session=False)
         )
     _move_incident_links(duplicate.id, survivor.id)
+    watchers.move(duplicate.id, survivor.id)
     # The collections in memory no longer tell the truth: read them again when needed.
     for ticket in (duplicate, survivor):
         db.session.expire(ticket, ["messages", "attachments", "events"])

@@ -23,6 +23,7 @@ from supportit.services import (
     saved_views,
     sla,
     tickets,
+    watchers,
 )
 from supportit.services.errors import ServiceError, StaleTicket
 from supportit.web.access import (
@@ -190,6 +191,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             merge_form=MergeForm(version=ticket.version),
             colleagues=presence.others(ticket, current_user),
             said=[],
+            followers=watchers.watchers_of(ticket),
             beat_seconds=presence.beat_seconds(),
         ),
         status,
@@ -233,7 +235,43 @@ def ticket(reference: str):
     found = get_ticket_for(current_user, reference)
     if found.merged_into_id is not None:
         return merged_redirect(found, "queue.ticket")
+    watchers.mark_read(current_user, found)  # what the bell said about it is read here
     return _render_ticket(found)
+
+
+@bp.route("/tickets/<reference>/follow", methods=["POST"])
+@staff_required
+def follow(reference: str):
+    ticket = get_ticket_for(current_user, reference)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if request.form.get("follow") == "0":
+        watchers.unfollow(ticket, current_user)
+        flash(_("You no longer follow %(ref)s.", ref=ticket.reference), "success")
+    else:
+        watchers.follow(ticket, current_user)
+        flash(
+            _(
+                "You follow %(ref)s: you will be told of each new message.",
+                ref=ticket.reference,
+            ),
+            "success",
+        )
+    return redirect(url_for("queue.ticket", reference=ticket.reference))
+
+
+@bp.route("/notices", methods=["GET", "POST"])
+@staff_required
+def notices():
+    """The bell: mentions and news of followed tickets, newest first."""
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        watchers.mark_read(current_user)
+        return redirect(url_for("queue.notices"))
+    return render_template(
+        "queue/notices.html", notices=watchers.notices(current_user), action_form=ActionForm()
+    )
 
 
 @bp.route("/tickets/<reference>/presence", methods=["POST"])
