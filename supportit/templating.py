@@ -40,6 +40,12 @@ def duration(value: timedelta) -> str:
     return _("%(m)d min", m=minutes)
 
 
+def work_time(minutes: int) -> str:
+    """Time spent working, in hours and minutes however long: "26 h 05", "45 min"."""
+    hours, minutes = divmod(int(minutes), 60)
+    return _("%(h)d h %(m)02d", h=hours, m=minutes) if hours else _("%(m)d min", m=minutes)
+
+
 def sla_left(ticket: Ticket) -> tuple[str, str] | None:
     """(text, badge class) of the time left on a ticket's nearest SLA deadline, for the queue."""
     if ticket.sla_due_at is None:
@@ -123,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_staff_alerts)
     app.context_processor(_incidents_for_merchants)
     app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["work_time"] = work_time
     app.jinja_env.filters["localdate"] = localdate
     app.jinja_env.filters["safe_html"] = safe
     app.jinja_env.filters["duration"] = duration

@@ -223,6 +223,8 @@ class Message(db.Model):
         enum_column(MessageSource, "message_source"), default=MessageSource.WEB
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Minutes the agent says the answer took (optional), for the KPIs.
+    time_spent: Mapped[int | None]
 
     ticket: Mapped[Ticket] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship()

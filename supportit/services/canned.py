@@ -289,6 +289,7 @@ def send(
     internal: bool = False,
     uploads: tuple = (),
     new_status: Status | None = None,
+    time_spent: int | None = None,
 ) -> Message:
     """Answer the ticket with this canned reply (as written out, or as the agent edited it) and
     apply what it sets, in one change of the ticket."""
@@ -306,6 +307,7 @@ def send(
         priority=reply.set_priority,
         category=reply.set_category,
         canned=reply.title,
+        time_spent=time_spent,
     )
     # Counted apart from the ticket's change: a popular reply rises in everyone's list.
     db.session.execute(

@@ -49,6 +49,7 @@ from supportit.services.errors import ServiceError, StaleTicket
 from supportit.services.text import mail_to_html, plain_to_html
 
 MAX_BODY_CHARS = 50_000
+MAX_MINUTES = 24 * 60  # time spent on one answer, as an agent logs it
 
 
 @dataclass
@@ -307,6 +308,7 @@ def reply(
     priority: Priority | None = None,
     category: Category | None = None,
     canned: str | None = None,
+    time_spent: int | None = None,
 ) -> Message:
     """Add a public reply or an internal note, moving the status the way a helpdesk would.
 
@@ -319,6 +321,11 @@ def reply(
     body = _clean_body(body)
     ticket = surviving(ticket)  # a reply to a merged duplicate belongs with its survivor
     merchant_side = author is None or author.is_merchant
+    if time_spent is not None and not (merchant_side is False and 0 < time_spent <= MAX_MINUTES):
+        raise ServiceError(
+            _l("Time spent: a number of minutes from 1 to %(max)d.", max=MAX_MINUTES),
+            field="time_spent",
+        )
     if merchant_side:
         if internal:
             raise ServiceError(_l("Merchants cannot write internal notes."))
@@ -336,6 +343,7 @@ def reply(
         author_email=author_email,
         mail=mail,
     )
+    message.time_spent = time_spent
     _log(ticket, author, "note" if internal else "reply", new=message.source)
     watchers.message_added(ticket, message, author)
     if canned:

@@ -162,6 +162,14 @@ class AgentReplyForm(ReplyForm):
     version = IntegerField(widget=HiddenField.widget)
     # The canned reply the draft came from: sending applies what it sets (queue, priority).
     canned = IntegerField(widget=HiddenField.widget, validators=[Optional()])
+    time_spent = IntegerField(
+        _l("Time spent (minutes)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=24 * 60, message=_l("From 1 to 1440 minutes.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 1, "max": 1440},
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -366,6 +366,7 @@ def reply(reference: str):
                 uploads=uploads_from(form.attachments),
                 new_status=parse_enum(Status, form.status.data),
                 expected_version=form.version.data,
+                time_spent=form.time_spent.data,
             )
         else:
             tickets.reply(
@@ -376,6 +377,7 @@ def reply(reference: str):
                 uploads=uploads_from(form.attachments),
                 new_status=parse_enum(Status, form.status.data),
                 expected_version=form.version.data,
+                time_spent=form.time_spent.data,
             )
     except StaleTicket as error:
         _reload_after(error, ticket)
