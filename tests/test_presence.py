@@ -43,7 +43,8 @@ def test_the_ticket_page_shows_who_else_is_there(client, world) -> None:
     login(client, world.agent)
     page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True))
     assert f"{world.agent2.name} est en train de rédiger une réponse sur ce ticket" in page
-    # Opening the page counts as being there, for the others.
+    # The page's first beat, at once, tells the others.
+    client.post(f"/queue/tickets/{ticket.reference}/presence", data={"writing": "0"})
     assert presence.others(ticket, world.agent2) == [presence.Colleague(world.agent.name, False)]
 
 

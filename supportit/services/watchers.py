@@ -166,11 +166,12 @@ def notices(user: User) -> list[AgentNotice]:
 
 def mark_read(user: User, ticket: Ticket | None = None) -> None:
     """Opening a ticket reads its notices; "mark all read" reads them all."""
-    statement = update(AgentNotice).where(
-        AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None)
-    )
+    unread = [AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None)]
     if ticket is not None:
-        statement = statement.where(AgentNotice.ticket_id == ticket.id)
-    db.session.execute(statement.values(read_at=utcnow()))
+        unread.append(AgentNotice.ticket_id == ticket.id)
+    # A read first: most ticket pages have nothing to mark, and then write nothing.
+    if db.session.scalar(select(AgentNotice.id).where(*unread).limit(1)) is None:
+        return
+    db.session.execute(update(AgentNotice).where(*unread).values(read_at=utcnow()))
     # The ticket page reads them as it opens: keep its loaded ticket and conversation.
     commit_without_expiring()

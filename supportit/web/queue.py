@@ -161,7 +161,6 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
     agents = tickets.staff_users()
     replies = canned.render_all(canned.visible_to(current_user), ticket, current_user)
     reply_form = reply_form or _draft_form(ticket, replies)
-    presence.beat(ticket, current_user, writing=bool((reply_form.body.data or "").strip()))
     fields_form = fields_form or TicketFieldsForm(
         status=ticket.status.value,
         priority=ticket.priority.value,

@@ -141,6 +141,7 @@
         .catch(function () {});
     };
     var seconds = Math.max(parseInt(presenceBox.dataset.beatSeconds, 10) || 10, 1);
+    beat();  // colleagues see this agent arrive at once
     setInterval(beat, seconds * 1000);
     var writing = !!draft.value.trim();
     draft.addEventListener("input", function () {
