@@ -126,16 +126,19 @@ def _check_version(ticket: Ticket, expected_version: int | None) -> None:
         )
 
 
-def _commit(ticket: Ticket, *, synced: bool = False) -> None:
-    """Commit a change to `ticket`, its SLA clocks and its alert brought in line with it first."""
+def _commit(ticket: Ticket, *, synced: bool = False, new: Message | None = None) -> None:
+    """Commit a change to `ticket`, its SLA clocks and its alert brought in line with it first,
+    and, for a `new` message, the agents who follow the ticket or are mentioned told of it."""
     try:
-        # The SLA and alert queries flush the ticket first: a concurrent change can surface
-        # there as well as at the commit.
+        # The SLA, alert and follower queries flush the ticket first: a concurrent change can
+        # surface there as well as at the commit.
         if not synced:
             sla.sync(ticket)
         if alerts.pages_for(ticket) or (ticket.id is not None and not ticket.status.is_active):
             # A production-down RUN ticket opens an alert; closing the ticket resolves it.
             alerts.follow_ticket(ticket)
+        if new is not None:
+            watchers.message_added(ticket, new, new.author)
         db.session.commit()
     except StaleDataError:
         # Another request committed a change to the same ticket between our read and our write.
@@ -345,7 +348,6 @@ def reply(
     )
     message.time_spent = time_spent
     _log(ticket, author, "note" if internal else "reply", new=message.source)
-    watchers.message_added(ticket, message, author)
     if canned:
         _log(ticket, author, "canned", new=canned)
     if not merchant_side and author is not None:
@@ -360,7 +362,7 @@ def reply(
         notify.agent_replied(ticket, message)
     elif new_status is not None:
         _set_status(ticket, author, new_status)
-    _commit(ticket)
+    _commit(ticket, new=message)
     return message
 
 
@@ -376,8 +378,7 @@ def add_external_note(ticket: Ticket, source: str, body: str) -> Message:
         author_email=source,
     )
     _log(ticket, None, "note", new=source)
-    watchers.message_added(ticket, message, None)
-    _commit(ticket)
+    _commit(ticket, new=message)
     return message
 
 
