@@ -228,3 +228,12 @@ def test_the_api_names_the_survivor_of_a_merged_ticket(client, world, pair) -> N
         f"/api/v1/tickets/{duplicate.reference}", headers={"Authorization": f"Bearer {secret}"}
     ).get_json()
     assert data["merged_into"] == survivor.reference and data["status"] == "closed"
+
+
+def test_notes_from_jira_on_a_merged_duplicate_reach_the_survivor(world, pair) -> None:
+    survivor, duplicate = pair
+    tickets.merge(duplicate, survivor, world.agent)
+    tickets.add_external_note(duplicate, "Jira", "Corrigé en production.")
+    db.session.expire_all()
+    assert survivor.messages[-1].body_text == "Corrigé en production."
+    assert _count(Message, duplicate) == 0

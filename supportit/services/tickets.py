@@ -368,6 +368,7 @@ def reply(
 
 def add_external_note(ticket: Ticket, source: str, body: str) -> Message:
     """An internal note written by another system (Jira): no author, the system's name shown."""
+    ticket = surviving(ticket)  # a merged duplicate's Jira issue still comments on the ticket
     message = _add_message(
         ticket,
         None,
