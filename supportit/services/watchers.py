@@ -102,10 +102,10 @@ def message_added(ticket: Ticket, message: Message, author: User | None) -> None
     """Tell who should know of a new message: the agents an internal note mentions (who then
     follow the ticket) and the ticket's followers. No commit: part of the message's change."""
     db.session.flush()
-    staff = users.active_staff()
     mentions = (
-        [u for u in mentioned(message.body_text, staff) if u != author]
-        if message.internal and author is not None and author.is_staff
+        [u for u in mentioned(message.body_text, users.active_staff()) if u != author]
+        # Only an agent's internal note mentions; the staff list is read only if it may.
+        if message.internal and author is not None and author.is_staff and "@" in message.body_text
         else []
     )
     for user in mentions:
