@@ -259,9 +259,18 @@ SEARCH_COUNT_LIMIT = 1000
 
 def count(user: User, f: QueueFilter, limit: int = SEARCH_COUNT_LIMIT) -> tuple[int, bool]:
     """(how many tickets the filter finds, up to `limit`; whether there were more)."""
-    statement = queue_select(user, f).with_only_columns(Ticket.id).order_by(None).limit(limit + 1)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    return min(total, limit), total > limit
+    return _capped_count(db.session, queue_select(user, f), limit)
+
+
+def _capped_count(session, statement, limit: int | None) -> tuple[int, bool]:  # type: ignore[no-untyped-def]
+    """(the statement's tickets, counted up to `limit`; whether there were more). Counting stops
+    past the limit: a common search word can match a third of all tickets."""
+    ids = statement.with_only_columns(Ticket.id).order_by(None)
+    if limit is not None:
+        ids = ids.limit(limit + 1)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    more = limit is not None and total > limit
+    return (limit if more else total), more
 
 
 class TicketPagination(SelectPagination):
@@ -289,15 +298,10 @@ class TicketPagination(SelectPagination):
         return [by_id[i] for i in ids if i in by_id]
 
     def _query_count(self) -> int:
-        statement = self._query_args["select"].with_only_columns(Ticket.id).order_by(None)
-        limit = self._query_args["count_limit"]
-        if limit is not None:
-            statement = statement.limit(limit + 1)
-        total = self._query_args["session"].scalar(
-            select(func.count()).select_from(statement.subquery())
+        total, self.more = _capped_count(
+            self._query_args["session"], self._query_args["select"], self._query_args["count_limit"]
         )
-        self.more = limit is not None and total > limit
-        return min(total, limit) if self.more else total
+        return total
 
 
 def paginate(
