@@ -96,8 +96,8 @@ def test_personal_replies_stay_private_and_shared_ones_are_guarded(world, articl
     assert [r.title for r in canned.visible_to(world.agent2)] == ["Équipe"]
     assert canned.get_for(world.agent2, mine.id) is None
     assert canned.get_for(world.alice, team.id) is None
-    assert canned.can_edit(world.agent, team) and canned.can_edit(world.admin, team)
-    assert not canned.can_edit(world.agent2, team)
+    assert team.editable_by(world.agent) and team.editable_by(world.admin)
+    assert not team.editable_by(world.agent2)
     with pytest.raises(ServiceError):
         canned.delete(team, world.agent2)
     with pytest.raises(ServiceError):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
@@ -13,7 +14,33 @@ from supportit.models.ticket import Category, Priority, Status
 from supportit.models.user import User
 
 
-class CannedReply(db.Model):
+class TeamOrPersonal:
+    """What an agent keeps for themselves (`owner_id` set) or shares with the team (`owner_id`
+    None): a personal one is seen and changed by its owner alone; a shared one is seen by every
+    agent and changed by its author or an administrator."""
+
+    if TYPE_CHECKING:  # the columns, mapped by each model
+        owner_id: int | None
+        created_by_id: int | None
+
+    @property
+    def shared(self) -> bool:
+        return self.owner_id is None
+
+    @classmethod
+    def visible_to(cls, user: User) -> ColumnElement[bool]:
+        return or_(cls.owner_id.is_(None), cls.owner_id == user.id)  # type: ignore[attr-defined]
+
+    def usable_by(self, user: User) -> bool:
+        return user.is_staff and (self.owner_id is None or self.owner_id == user.id)
+
+    def editable_by(self, user: User) -> bool:
+        if self.owner_id is not None:
+            return self.owner_id == user.id
+        return user.is_admin or self.created_by_id == user.id
+
+
+class CannedReply(TeamOrPersonal, db.Model):
     """A reply template in French and English, with placeholders filled from the ticket.
 
     Applying it can also move the ticket (status, category, priority) and link knowledge-base
@@ -40,15 +67,11 @@ class CannedReply(db.Model):
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
 
-    @property
-    def shared(self) -> bool:
-        return self.owner_id is None
-
     def body(self, language: str) -> str:
         return self.body_en if language == "en" and self.body_en.strip() else self.body_fr
 
 
-class SavedView(db.Model):
+class SavedView(TeamOrPersonal, db.Model):
     """A queue filter an agent saved under a name, for themselves or for the team, shown with
     its count in the queue's sidebar."""
 
@@ -63,7 +86,3 @@ class SavedView(db.Model):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-
-    @property
-    def shared(self) -> bool:
-        return self.owner_id is None

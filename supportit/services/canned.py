@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from babel.dates import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from supportit.db import db, utcnow
 from supportit.models import Article, CannedReply, Category, Message, Priority, Status, Ticket, User
@@ -67,7 +67,7 @@ def visible_to(user: User) -> list[CannedReply]:
     return list(
         db.session.scalars(
             select(CannedReply)
-            .where(or_(CannedReply.owner_id.is_(None), CannedReply.owner_id == user.id))
+            .where(CannedReply.visible_to(user))
             .order_by(CannedReply.uses.desc(), CannedReply.title, CannedReply.id)
         )
     )
@@ -75,18 +75,8 @@ def visible_to(user: User) -> list[CannedReply]:
 
 def get_for(user: User, reply_id: int | None) -> CannedReply | None:
     """The reply if this agent may use it; None otherwise (another agent's stays private)."""
-    if reply_id is None or not user.is_staff:
-        return None
-    reply = db.session.get(CannedReply, reply_id)
-    if reply is None or (reply.owner_id is not None and reply.owner_id != user.id):
-        return None
-    return reply
-
-
-def can_edit(user: User, reply: CannedReply) -> bool:
-    if reply.owner_id is not None:
-        return reply.owner_id == user.id
-    return user.is_admin or reply.created_by_id == user.id
+    reply = db.session.get(CannedReply, reply_id) if reply_id is not None else None
+    return reply if reply is not None and reply.usable_by(user) else None
 
 
 def placeholders_in(text: str) -> list[str]:
@@ -153,7 +143,7 @@ def save(reply: CannedReply | None, data: CannedData, actor: User) -> CannedRepl
     """Create (`reply` None) or change a canned reply."""
     if not actor.is_staff:
         raise ServiceError(_l("Only support agents can do this."))
-    if reply is not None and not can_edit(actor, reply):
+    if reply is not None and not reply.editable_by(actor):
         raise ServiceError(_l("Only its author or an administrator can change a shared reply."))
     data = _validate(data)
     if reply is None:
@@ -177,7 +167,7 @@ def save(reply: CannedReply | None, data: CannedData, actor: User) -> CannedRepl
 
 
 def delete(reply: CannedReply, actor: User) -> None:
-    if not can_edit(actor, reply):
+    if not reply.editable_by(actor):
         raise ServiceError(_l("Only its author or an administrator can change a shared reply."))
     db.session.delete(reply)
     db.session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from supportit.db import db
@@ -38,7 +38,7 @@ def visible_to(user: User) -> list[SavedView]:
     return list(
         db.session.scalars(
             select(SavedView)
-            .where(or_(SavedView.owner_id.is_(None), SavedView.owner_id == user.id))
+            .where(SavedView.visible_to(user))
             .order_by(func.lower(SavedView.name), SavedView.id)
         )
     )
@@ -69,14 +69,8 @@ def save(user: User, name: str, query_string: str, *, shared: bool) -> SavedView
     return view
 
 
-def can_delete(user: User, view: SavedView) -> bool:
-    if view.owner_id is not None:
-        return view.owner_id == user.id
-    return user.is_admin or view.created_by_id == user.id
-
-
 def delete(user: User, view: SavedView) -> None:
-    if not can_delete(user, view):
+    if not view.editable_by(user):
         raise ServiceError(_l("Only its author or an administrator can delete a shared view."))
     db.session.delete(view)
     db.session.commit()
@@ -84,11 +78,7 @@ def delete(user: User, view: SavedView) -> None:
 
 def get_for(user: User, view_id: int) -> SavedView | None:
     view = db.session.get(SavedView, view_id)
-    if view is None or not user.is_staff:
-        return None
-    if view.owner_id is not None and view.owner_id != user.id:
-        return None
-    return view
+    return view if view is not None and view.usable_by(user) else None
 
 
 def counts(user: User, views: list[SavedView]) -> dict[int, tuple[int, bool]]:

@@ -84,7 +84,6 @@ def index():
         saved=saved,
         saved_counts=saved_views.counts(current_user, saved),
         current_query=saved_views.normalise(request.query_string.decode("utf-8", "replace")),
-        can_delete_view=lambda view: saved_views.can_delete(current_user, view),
         action_form=ActionForm(),
     )
 

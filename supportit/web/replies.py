@@ -24,7 +24,6 @@ def index():
     return render_template(
         "queue/replies.html",
         replies=canned.visible_to(current_user),
-        can_edit=lambda reply: canned.can_edit(current_user, reply),
         action_form=ActionForm(),
     )
 
@@ -86,7 +85,7 @@ def edit(reply_id: int | None = None):
         form=form,
         reply=reply,
         placeholders=canned.PLACEHOLDERS,
-        can_edit=reply is None or canned.can_edit(current_user, reply),
+        can_edit=reply is None or reply.editable_by(current_user),
     ), status
 
 
