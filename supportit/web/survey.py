@@ -31,15 +31,7 @@ def rate(token: str):
             satisfaction.rate(survey, request.form.get("score"), request.form.get("comment"))
         except ServiceError as failure:
             error = str(failure.message)
-    chosen = request.values.get("score", type=int)
-    return render_template(
-        "survey/rate.html",
-        survey=survey,
-        token=token,
-        chosen=chosen if chosen in satisfaction.SCORES else None,
-        error=error,
-        form=ActionForm(),
-    ), (400 if error else 200)
+    return _page(survey, token, error, chosen=request.values.get("score", type=int))
 
 
 @bp.route("/rate/<token>/comment", methods=["POST"])
@@ -52,6 +44,16 @@ def comment(token: str):
         satisfaction.add_comment(survey, request.form.get("comment"))
     except ServiceError as failure:
         error = str(failure.message)
+    return _page(survey, token, error)
+
+
+def _page(survey, token: str, error: str | None, chosen: int | None = None):  # type: ignore[no-untyped-def]
+    """The survey as it stands: the scores to choose from, or the thanks and the comment box."""
     return render_template(
-        "survey/rate.html", survey=survey, token=token, chosen=None, error=error, form=ActionForm()
+        "survey/rate.html",
+        survey=survey,
+        token=token,
+        chosen=chosen if chosen in satisfaction.SCORES else None,
+        error=error,
+        form=ActionForm(),
     ), (400 if error else 200)
