@@ -47,17 +47,22 @@ def invite(ticket: Ticket) -> Invitation | None:
         select(SatisfactionSurvey.id).where(SatisfactionSurvey.ticket_id == ticket.id)
     ):
         return None
-    token = secrets.token_urlsafe(24)
-    db.session.add(
-        SatisfactionSurvey(
-            ticket_id=ticket.id,
-            token_hash=_hash(token),
-            agent_id=ticket.assignee_id,
-            category=ticket.category,
-            sent_at=utcnow(),
-        )
-    )
+    _, token = _open(ticket)
     return Invitation(token)
+
+
+def _open(ticket: Ticket) -> tuple[SatisfactionSurvey, str]:
+    """A new survey for the ticket, and the secret its links carry."""
+    token = secrets.token_urlsafe(24)
+    survey = SatisfactionSurvey(
+        ticket_id=ticket.id,
+        token_hash=_hash(token),
+        agent_id=ticket.assignee_id,
+        category=ticket.category,
+        sent_at=utcnow(),
+    )
+    db.session.add(survey)
+    return survey, token
 
 
 def by_token(token: str) -> SatisfactionSurvey | None:
@@ -76,9 +81,12 @@ def for_ticket(ticket: Ticket) -> SatisfactionSurvey | None:
 
 def can_rate(ticket: Ticket, user: User | None) -> bool:
     """The portal offers the rating: a resolved ticket of the merchant's, not rated yet."""
+    return _rateable(ticket, user, for_ticket(ticket))
+
+
+def _rateable(ticket: Ticket, user: User | None, survey: SatisfactionSurvey | None) -> bool:
     if user is None or not user.is_merchant or user.merchant_id != ticket.merchant_id:
         return False
-    survey = for_ticket(ticket)
     return not ticket.status.is_active and (survey is None or survey.score is None)
 
 
@@ -127,13 +135,11 @@ def add_comment(survey: SatisfactionSurvey, comment: str | None) -> bool:
 
 def rate_in_portal(ticket: Ticket, user: User, score: object, comment: str | None) -> None:
     """The merchant rates from the ticket's page (the survey is opened then if no mail did)."""
-    if not can_rate(ticket, user):
-        raise ServiceError(_l("This ticket cannot be rated (again)."))
     survey = for_ticket(ticket)
+    if not _rateable(ticket, user, survey):
+        raise ServiceError(_l("This ticket cannot be rated (again)."))
     if survey is None:
-        invite(ticket)
-        survey = for_ticket(ticket)
-    assert survey is not None
+        survey, _ = _open(ticket)
     rate(survey, score, comment)
 
 
