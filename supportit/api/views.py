@@ -128,11 +128,13 @@ def _enum(enum_class, data: dict[str, Any], name: str, *, required: bool = False
         raise ApiError(422, "invalid_field", f"{name} must be one of: {allowed}.", name) from None
 
 
-def _with_retries(reference: str, version: int | None, change):  # type: ignore[no-untyped-def]
+def _with_retries(ticket: Ticket, version: int | None, change):  # type: ignore[no-untyped-def]
     """Apply `change(ticket)`. Without a version from the client, a concurrent change to the
     ticket (an agent's status, say) is not its concern: reload and apply again."""
+    reference = ticket.reference
     for attempt in range(3):
-        ticket = _ticket(reference)
+        if attempt:
+            ticket = _ticket(reference)
         try:
             return ticket, change(ticket)
         except (StaleTicket, StaleDataError):  # the latter when a query flushed the ticket
@@ -279,7 +281,7 @@ def list_messages(reference: str):
 @bp.post("/tickets/<reference>/messages")
 @requires("tickets:write")
 def reply(reference: str):
-    _ticket(reference)  # 404 before the body is read
+    ticket = _ticket(reference)  # 404 before the body is read
     user = _user()
     uploads: list[Upload] = []
     if request.mimetype == "multipart/form-data":
@@ -294,7 +296,7 @@ def reply(reference: str):
     body, version = _string(data, "body", required=True) or "", _version(data)
     try:
         _now, message = _with_retries(
-            reference,
+            ticket,
             version,
             lambda ticket: tickets.reply(
                 ticket,
@@ -316,7 +318,7 @@ def reply(reference: str):
 @bp.post("/tickets/<reference>/status")
 @requires("tickets:write")
 def change_status(reference: str):
-    _ticket(reference)
+    ticket = _ticket(reference)
     user, data = _user(), _json_body()
     status = _enum(Status, data, "status", required=True)
     version = _version(data)
@@ -334,7 +336,7 @@ def change_status(reference: str):
             tickets.reopen(ticket, user)
 
     try:
-        ticket, _none = _with_retries(reference, version, change)
+        ticket, _none = _with_retries(ticket, version, change)
     except ServiceError as error:
         db.session.rollback()
         raise _service_error(error) from None

@@ -393,15 +393,20 @@ def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
     )
 
 
-def _write_search(connection: Connection, texts: dict[int, tuple[str, str]]) -> None:
+def _write_search(
+    connection: Connection, texts: dict[int, tuple[str, str]], new: frozenset[int] = frozenset()
+) -> None:
+    """Write these search rows; tickets in `new` were inserted by this flush and have none yet."""
     search = TicketSearch.__table__
     for ticket_id, (public, internal) in texts.items():
-        updated = connection.execute(
-            search.update()
-            .where(search.c.ticket_id == ticket_id)
-            .values(public_text=public, internal_text=internal)
-        )
-        if updated.rowcount == 0:
+        updated = None
+        if ticket_id not in new:
+            updated = connection.execute(
+                search.update()
+                .where(search.c.ticket_id == ticket_id)
+                .values(public_text=public, internal_text=internal)
+            )
+        if updated is None or updated.rowcount == 0:
             connection.execute(
                 search.insert().values(
                     ticket_id=ticket_id, public_text=public, internal_text=internal
@@ -418,6 +423,9 @@ def _follow_search(session: Session, flush_context: object) -> None:
     """
     changed: set[int] = set()
     unsure: set[int] = set()  # a message was deleted: the loaded list may not show it yet
+    # Tickets this flush inserted: not in the identity map until the flush ends, and without
+    # a search row yet.
+    inserted: dict[int, Ticket] = {}
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Message) and obj.ticket_id is not None:
             changed.add(obj.ticket_id)
@@ -425,22 +433,25 @@ def _follow_search(session: Session, flush_context: object) -> None:
                 unsure.add(obj.ticket_id)
         elif isinstance(obj, Ticket) and obj not in session.deleted:
             state = inspect(obj)
-            if obj in session.new or any(
-                state.attrs[name].history.has_changes() for name in _SEARCHED_TICKET_FIELDS
-            ):
+            if obj in session.new:
+                inserted[obj.id] = obj
+                changed.add(obj.id)
+            elif any(state.attrs[name].history.has_changes() for name in _SEARCHED_TICKET_FIELDS):
                 changed.add(obj.id)
     if not changed:
         return
     from_memory: dict[int, tuple[str, str]] = {}
     for ticket_id in changed - unsure:
-        ticket = session.identity_map.get(identity_key(Ticket, ticket_id))
+        ticket = inserted.get(ticket_id) or session.identity_map.get(
+            identity_key(Ticket, ticket_id)
+        )
         if ticket is not None and "messages" in ticket.__dict__:
             from_memory[ticket_id] = search_texts(
                 tuple(getattr(ticket, name) for name in _SEARCHED_TICKET_FIELDS),
                 [(m.internal, m.body_text) for m in ticket.messages],
             )
     connection = session.connection()
-    _write_search(connection, from_memory)
+    _write_search(connection, from_memory, new=frozenset(inserted))
     refresh_search(connection, changed - set(from_memory))
 
 

@@ -184,7 +184,8 @@ def from_config(
 
 def current() -> BusinessCalendar:
     """The team's calendar: the configuration plus the closed days admins added."""
-    closed = frozenset(db.session.scalars(select(ClosedDay.day)))
+    with db.session.no_autoflush:  # closed days are committed on their own, never pending
+        closed = frozenset(db.session.scalars(select(ClosedDay.day)))
     return from_config(current_app.config, closed)
 
 

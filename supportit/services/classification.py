@@ -192,9 +192,12 @@ def read_corpus(directory: Path) -> list[dict[str, str]]:
 
 def current() -> Loaded | None:
     """The active stored model, else the one built from the corpus, else None (no classifier)."""
-    active = db.session.execute(
-        select(ClassifierModel.id, ClassifierModel.version).where(ClassifierModel.active)
-    ).first()
+    # Reference data: no need to flush the caller's pending ticket first (opening a ticket is
+    # then written in one flush, not two).
+    with db.session.no_autoflush:
+        active = db.session.execute(
+            select(ClassifierModel.id, ClassifierModel.version).where(ClassifierModel.active)
+        ).first()
     if active is not None:
         with _lock:
             if active.version not in _stored:

@@ -57,9 +57,12 @@ def default_target(category: Category, priority: Priority) -> Target:
 
 
 def _policy(category: Category, priority: Priority) -> SlaPolicy | None:
-    return db.session.scalar(
-        select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
-    )
+    # Policies are saved on their own (set_policy commits): a ticket change in progress has
+    # nothing to flush for this read, and flushing it here would write the ticket twice.
+    with db.session.no_autoflush:
+        return db.session.scalar(
+            select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
+        )
 
 
 def _target(policy: SlaPolicy) -> Target:

@@ -89,8 +89,12 @@ class MailOrigin:
 
 
 def _log(ticket: Ticket, actor: User | None, action: str, old: object = None, new: object = None):
-    ticket.events.append(
+    # Through the event's side of the relationship: appending to `ticket.events` would first
+    # load the ticket's whole history (a query, and a flush before it) on every change. The
+    # history, when already loaded, still gets the event.
+    db.session.add(
         TicketEvent(
+            ticket=ticket,
             actor_id=actor.id if actor else None,
             action=action,
             old_value=None if old is None else str(old)[:255],
