@@ -19,6 +19,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.util import identity_key
@@ -232,6 +233,17 @@ class Message(db.Model):
     # message's files, and one query per message made long tickets slow (N+1).
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="message", order_by="Attachment.id", lazy="selectin"
+    )
+
+    # The KPIs' time spent in a period: only the few messages that carry a time are indexed,
+    # instead of the KPI scanning years of messages.
+    __table_args__ = (
+        Index(
+            "ix_message_time_spent_created",
+            "created_at",
+            sqlite_where=text("time_spent IS NOT NULL"),
+            postgresql_where=text("time_spent IS NOT NULL"),
+        ),
     )
 
 
