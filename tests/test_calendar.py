@@ -7,10 +7,12 @@ gained after a DST change. Each row below is one such instant, given in UTC or w
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supportit.services import calendar
 from supportit.services.calendar import BusinessCalendar, CalendarError, parse_instant
@@ -73,6 +75,36 @@ def test_business_time_between_is_signed_and_skips_nights() -> None:
     monday = parse_instant("2026-11-30T12:00:00+01:00")
     assert PARIS.between(friday, monday) == timedelta(hours=4)
     assert PARIS.between(monday, friday) == -timedelta(hours=4)
+
+
+def _walked(calendar_: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    """Business time from start to end the slow way: over every open interval in between."""
+    total = timedelta(0)
+    for opening, closing in calendar_.open_intervals(start):
+        if opening >= end:
+            break
+        total += min(closing, end) - opening
+    return total
+
+
+# Two years: the walk stops at calendar.SEARCH_DAYS.
+_INSTANTS = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_INSTANTS, _INSTANTS), min_size=1, max_size=6))
+def test_business_time_between_matches_a_walk_over_the_days(
+    pairs: list[tuple[datetime, datetime]],
+) -> None:
+    # One calendar for several questions, as in a request: its table of days then grows
+    # forwards and backwards from the first day asked about.
+    calendar_ = BusinessCalendar(closed_days=frozenset({date(2027, 6, 1)}))
+    for a, b in pairs:
+        start, end = min(a, b), max(a, b)
+        assert calendar_.between(start, end) == _walked(calendar_, start, end)
+        assert calendar_.between(end, start) == -_walked(calendar_, start, end)
 
 
 def test_whit_monday_is_a_switch() -> None:
