@@ -247,10 +247,15 @@ def predict_many(items: list[tuple[str, str]], loaded: Loaded) -> list[Predictio
     # The model is ours and its input plain text: scikit-learn's checks cost more than the
     # prediction itself (every mail intake pays it).
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        probabilities = loaded.pipeline.predict_proba(texts)
+        # The features once, for the model and for the deciding words (the pipeline's own
+        # predict_proba would compute them, then the words would be computed again).
+        features = loaded.pipeline.named_steps["features"].transform(texts).tocsr()
+        probabilities = loaded.pipeline.named_steps["model"].predict_proba(features)
     classes = list(loaded.pipeline.named_steps["model"].classes_)
     predictions = []
-    for (subject, body), text, row in zip(items, texts, probabilities, strict=True):
+    for number, ((subject, body), text, row) in enumerate(
+        zip(items, texts, probabilities, strict=True)
+    ):
         best = int(np.argmax(row))
         category = classes[best]
         priority, rules = suggest_priority(category, subject, body)
@@ -259,7 +264,7 @@ def predict_many(items: list[tuple[str, str]], loaded: Loaded) -> list[Predictio
                 category=category,
                 confidence=float(row[best]),
                 priority=priority,
-                words=_deciding_words(loaded.pipeline, text, best),
+                words=_deciding_words(loaded.pipeline, features[number], text, best),
                 priority_rules=rules,
                 model_version=loaded.version,
             )
@@ -278,13 +283,18 @@ def _feature_names(vectorizer: TfidfVectorizer) -> list[str]:
     return _names[key]
 
 
-def _deciding_words(pipeline: Pipeline, text: str, class_index: int, limit: int = 5) -> list[str]:
-    """The words of the text that pushed most towards the chosen category, as written."""
+def _deciding_words(
+    pipeline: Pipeline, features: Any, text: str, class_index: int, limit: int = 5
+) -> list[str]:
+    """The words of the text that pushed most towards the chosen category, as written.
+
+    `features` is the text's row of the pipeline's features: the word features come first.
+    """
     words = pipeline.named_steps["features"].transformer_list[0][1]
-    vector = words.transform([text])
-    coefficients = pipeline.named_steps["model"].coef_[class_index][: vector.shape[1]]
-    weights = vector.multiply(coefficients).tocsr()
     names = _feature_names(words)
+    vector = features[:, : len(names)]
+    coefficients = pipeline.named_steps["model"].coef_[class_index][: len(names)]
+    weights = vector.multiply(coefficients).tocsr()
     ranked = sorted(zip(weights.indices, weights.data, strict=True), key=lambda x: -x[1])
     stems = [names[i] for i, weight in ranked if weight > 0][: limit * 2]
     # Back from a stem to a word the merchant wrote ("notif" → "notifications").
