@@ -39,7 +39,7 @@ def _runs(tickets: int) -> dict[str, list[str]]:
         "alerts": ["--alerts", "300"],
         "paygate": ["--requests", "3000"],
         "monitoring": ["--monitors", "300", "--minutes", "1"],
-        "load": ["--duration", "20", "--merchants", "20", "--agents", "7"],
+        "load": ["--duration", "30", "--merchants", "50", "--agents", "7"],
     }
 
 
