@@ -233,7 +233,9 @@ def test_agents_see_articles_beside_a_ticket_with_one_click_insertion(
         world.alice, "Notifications URLNotify non reçues depuis ce matin", body="Plus rien."
     )
     login(client, world.agent)
-    page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True))
+    page = html.unescape(
+        client.get(f"/queue/tickets/{ticket.reference}/context").get_data(as_text=True)
+    )
     panel = page.split('data-testid="agent-suggestions"', 1)[1].split("</ul>", 1)[0]
     assert "Je ne reçois plus les notifications de paiement" in panel
     assert 'data-kb-insert="Je ne reçois plus les notifications de paiement' in panel

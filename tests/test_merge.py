@@ -141,7 +141,9 @@ def test_replies_and_mail_to_the_duplicate_reach_the_survivor(app, client, world
 def test_merge_from_the_ticket_page(client, world, pair) -> None:
     survivor, duplicate = pair
     login(client, world.agent)
-    page = html.unescape(client.get(f"/queue/tickets/{duplicate.reference}").get_data(as_text=True))
+    page = html.unescape(
+        client.get(f"/queue/tickets/{duplicate.reference}/context").get_data(as_text=True)
+    )
     assert f'name="target" type="hidden" value="{survivor.reference}"' in page or (
         f'value="{survivor.reference}"' in page
     )

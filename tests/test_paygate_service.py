@@ -218,7 +218,7 @@ def test_agents_see_notifications_and_ticket_transactions(app, client, world, ac
 
 
 def _transactions(client, ticket) -> str:
-    page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}").get_data(True))
+    page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}/context").get_data(True))
     return page[page.index('data-testid="transactions"') :]
 
 

@@ -13,9 +13,24 @@ def test_ticket_page_shows_the_merchant_context(client, world) -> None:
     factories.ticket(world.bob, "Ticket de Bob")
     login(client, world.agent)
     page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
-    assert "Ma Literie" in page and "maliterie_prod" in page and "3X, 4X" in page
-    assert "En production" in page
-    assert other.reference in page and "Ticket de Bob" not in page
+    # The page names the merchant at once; the panels around the conversation follow.
+    assert "Ma Literie" in page and "maliterie_prod" not in page
+    context_url = f"/queue/tickets/{ticket.reference}/context"
+    assert f'data-context-url="{context_url}"' in page
+    for shown in (
+        client.get(context_url).get_data(as_text=True),
+        # Without JavaScript, the placeholder's link shows them in the page.
+        client.get(f"/queue/tickets/{ticket.reference}?context=1").get_data(as_text=True),
+    ):
+        assert "maliterie_prod" in shown and "3X, 4X" in shown and "En production" in shown
+        assert other.reference in shown and "Ticket de Bob" not in shown
+        assert 'data-testid="transactions"' in shown and 'id="kb-panel"' in shown
+
+
+def test_the_ticket_context_is_for_staff_only(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    login(client, world.alice)
+    assert client.get(f"/queue/tickets/{ticket.reference}/context").status_code == 404
 
 
 def test_agent_public_reply_waits_for_the_merchant(client, world) -> None:

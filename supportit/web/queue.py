@@ -157,6 +157,12 @@ def _agent(value: str | None) -> User | None:
 
 
 def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=False):  # type: ignore[no-untyped-def]
+    """The ticket page. What the agent reads around the conversation (the merchant's other
+    tickets, contacts and identifiers, onboarding, Paygate transactions, suggested articles)
+    comes in a second request once the page is shown (`ticket_context`), so that opening a
+    ticket waits only for the ticket. Without JavaScript, `?context=1` or an article search
+    shows it all in the page."""
+    inline_context = bool(_kb_query() or request.args.get("context"))
     agents = tickets.staff_users()
     replies = canned.render_all(canned.visible_to(current_user), ticket, current_user)
     reply_form = reply_form or _draft_form(ticket, replies)
@@ -176,17 +182,15 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
             fields_form=fields_form,
             assign_form=assign_form,
             action_form=ActionForm(),
-            other_tickets=queue.other_open_tickets(ticket),
             sla_clocks=sla.view(ticket),
-            transactions=paygate.transactions_for_ticket(ticket),
-            onboarding=onboarding.active_for(ticket.merchant) if ticket.merchant else None,
             jira=jira_sync.link_for_ticket(ticket),
             stale=stale,
             kb_query=_kb_query(),
             classified=classification.for_ticket(ticket),
-            suggestions=_kb_suggestions(ticket),
             canned_replies=replies,
             merge_form=MergeForm(version=ticket.version),
+            inline_context=inline_context,
+            **(_context(ticket) if inline_context else {}),
             colleagues=presence.others(ticket, current_user),
             said=[],
             followers=watchers.watchers_of(ticket),
@@ -208,6 +212,15 @@ def _draft_form(ticket, replies: list[canned.Rendered]) -> AgentReplyForm:  # ty
             if rendered.reply.set_status is not None:
                 form.status.data = rendered.reply.set_status.value
     return form
+
+
+def _context(ticket: Ticket) -> dict[str, object]:
+    return {
+        "other_tickets": queue.other_open_tickets(ticket),
+        "transactions": paygate.transactions_for_ticket(ticket),
+        "onboarding": onboarding.active_for(ticket.merchant) if ticket.merchant else None,
+        "suggestions": _kb_suggestions(ticket),
+    }
 
 
 def _kb_query() -> str:
@@ -235,6 +248,20 @@ def ticket(reference: str):
         return merged_redirect(found, "queue.ticket")
     watchers.mark_read(current_user, found)  # what the bell said about it is read here
     return _render_ticket(found)
+
+
+@bp.route("/tickets/<reference>/context")
+@staff_required
+def ticket_context(reference: str):
+    """The panels around a ticket's conversation, fetched by the ticket page once shown."""
+    ticket = get_ticket_for(current_user, reference)
+    return render_template(
+        "queue/_ticket_context.html",
+        ticket=ticket,
+        kb_query="",
+        merge_form=MergeForm(version=ticket.version),
+        **_context(ticket),
+    )
 
 
 @bp.route("/tickets/<reference>/follow", methods=["POST"])

@@ -36,7 +36,9 @@ def test_merchant_opens_agent_replies_merchant_reads(new_page, live_server, tmp_
     log_in(agent, live_server, "agent2@floa.example", "demo-agent")
     agent.get_by_role("link", name="Intégration / recette").first.click()
     agent.get_by_role("link", name=reference).first.click()
-    assert "Ma Literie" in agent.content() and "maliterie_prod" in agent.content()
+    assert "Ma Literie" in agent.get_by_test_id("merchant").inner_text()
+    # The merchant's panel follows the page: its MID once the browser has fetched it.
+    assert "maliterie_prod" in agent.locator(".merchant-context").inner_text()
     with agent.expect_download() as download:
         agent.get_by_role("link", name="paygate-response.txt").click()
     assert Path(download.value.path()).read_text().startswith("Status=FAILED")

@@ -55,14 +55,19 @@
     if ((subject && subject.value) || (body && body.value)) { update(); }
   }
 
-  // Ticket page: search articles in place, and insert one into the reply in one click.
-  document.querySelectorAll("form[data-kb-search]").forEach(function (form) {
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var query = form.querySelector("input[name=kb]").value;
-      var results = document.getElementById("kb-results");
-      refresh(results, form.dataset.kbSearch + "?" + new URLSearchParams({ q: query }));
-    });
+  // Ticket page: the panels around the conversation come once the page is shown (the link in
+  // the placeholder does the same without JavaScript, by reloading the page with them).
+  var context = document.getElementById("ticket-context");
+  if (context && context.dataset.contextUrl) { refresh(context, context.dataset.contextUrl); }
+  // Search articles in place (the form may arrive with the panels: listened to from the
+  // document), and insert one into the reply in one click.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest("form[data-kb-search]");
+    if (!form) { return; }
+    event.preventDefault();
+    var query = form.querySelector("input[name=kb]").value;
+    var results = document.getElementById("kb-results");
+    refresh(results, form.dataset.kbSearch + "?" + new URLSearchParams({ q: query }));
   });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-kb-insert]");
