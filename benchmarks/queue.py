@@ -183,6 +183,8 @@ def _pages(app: Flask) -> list[Page]:
         ),
         Page("queue open, page 20", "/queue/?view=open&page=20", QUEUE_TARGET),
         Page("ticket, 50 messages", f"/queue/tickets/{reference}", TICKET_TARGET),
+        # Fetched by the ticket page once shown: the merchant, articles, Paygate transactions.
+        Page("ticket's side panels", f"/queue/tickets/{reference}/context", QUEUE_TARGET),
     ]
     for term in SEARCHES:
         pages.append(Page(f"search {term!r}", f"/queue/?view=all&q={term}", SEARCH_TARGET))
