@@ -116,7 +116,7 @@ class Ticket(db.Model):
     # A duplicate merged into another ticket: its conversation moved there, and every way in
     # (a page, a reply, a mail) leads there.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"))
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     subject: Mapped[str] = mapped_column(String(200))
     category: Mapped[Category] = mapped_column(enum_column(Category, "ticket_category"))
     priority: Mapped[Priority] = mapped_column(
@@ -173,6 +173,9 @@ class Ticket(db.Model):
         Index("ix_ticket_updated_at_id", "updated_at", "id"),
         Index("ix_ticket_created_at_id", "created_at", "id"),
         Index("ix_ticket_priority_id", "priority", "id"),
+        # "Mine": an agent's live tickets among the thousands they ever handled. It also serves
+        # the foreign key's lookups.
+        Index("ix_ticket_assignee_status", "assignee_id", "status"),
         # A merchant's list, newest first; it also serves the foreign key's lookups.
         Index("ix_ticket_merchant_updated", "merchant_id", "updated_at", "id"),
     )
