@@ -174,6 +174,8 @@ def _pages(app: Flask) -> list[Page]:
     for view in ("open", "mine", "unassigned", "integration", "run", "all"):
         pages.append(Page(f"queue {view}", f"/queue/?view={view}", QUEUE_TARGET))
     deep = max(1, all_pages * 4 // 5)
+    # Fetched by the queue page once shown: a count per saved view (the demo has three).
+    pages.append(Page("saved views' counts", "/queue/views/counts", QUEUE_TARGET))
     pages += [
         Page(f"queue all, page {deep:,}", f"/queue/?view=all&page={deep}", QUEUE_TARGET),
         Page(

@@ -60,6 +60,8 @@ def test_saving_and_using_a_view_from_the_queue(client, world) -> None:
     assert "RUN P1" in page and "data-saved-count" in page
     assert "saved-view active" in page  # the view being looked at is highlighted
     view = db.session.scalars(select(SavedView)).one()
+    # The counts come after the page, one request for all the views.
+    assert client.get("/queue/views/counts").get_json() == {str(view.id): "1"}
     assert view.shared and view.created_by == world.agent
     refused = client.post(
         "/queue/views", data={"name": "", "query": "view=run"}, follow_redirects=True

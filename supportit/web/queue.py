@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -82,9 +93,22 @@ def index():
         bulk_form=bulk_form,
         views=queue.VIEWS,
         saved=saved,
-        saved_counts=saved_views.counts(current_user, saved),
         current_query=saved_views.normalise(request.query_string.decode("utf-8", "replace")),
         action_form=ActionForm(),
+    )
+
+
+@bp.get("/views/counts")
+@staff_required
+def saved_view_counts():
+    """Each saved view's count, written as the sidebar shows it. The queue page asks for them
+    once shown: a count per view is a query, and an agent may keep many views."""
+    views = saved_views.visible_to(current_user)
+    return jsonify(
+        {
+            str(view_id): format_decimal(n) + ("+" if more else "")
+            for view_id, (n, more) in saved_views.counts(current_user, views).items()
+        }
     )
 
 

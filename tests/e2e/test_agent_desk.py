@@ -3,6 +3,8 @@ canned reply answers in two clicks."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -93,6 +95,9 @@ def test_keyboard_shortcuts_walk_the_queue_and_answer(new_page, live_server) -> 
     agent = new_page()
     log_in(agent, live_server, "agent1@floa.example", "demo-agent")
     agent.goto(f"{live_server}/queue/")
+    # The demo's shared views show their counts once the page has asked for them.
+    expect(agent.locator("[data-saved-count]").first).to_be_visible()
+    expect(agent.locator("[data-saved-count]").first).to_have_text(re.compile(r"^\d"))
     rows = agent.locator("[data-queue-list] tbody tr")
     refs = [rows.nth(i).get_attribute("data-reference") for i in range(3)]
     agent.keyboard.press("j")

@@ -55,6 +55,19 @@
     if ((subject && subject.value) || (body && body.value)) { update(); }
   }
 
+  // Queue: each saved view's count comes once the page is shown (a query per view).
+  var savedViews = document.querySelector("[data-counts-url]");
+  if (savedViews && savedViews.querySelector("[data-saved-count]")) {
+    fetch(savedViews.dataset.countsUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (counts) {
+        savedViews.querySelectorAll("[data-saved-count]").forEach(function (badge) {
+          var label = counts[badge.dataset.savedCount];
+          if (label !== undefined) { badge.textContent = label; badge.hidden = false; }
+        });
+      })
+      .catch(function () {});
+  }
   // Ticket page: the panels around the conversation come once the page is shown (the link in
   // the placeholder does the same without JavaScript, by reloading the page with them).
   var context = document.getElementById("ticket-context");
