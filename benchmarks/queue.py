@@ -51,6 +51,7 @@ from supportit.models import (
     MessageSource,
     Role,
     Ticket,
+    TicketEvent,
     User,
 )
 from supportit.services import demo, volume
@@ -112,7 +113,8 @@ def _populate(app: Flask, tickets: int, per_ticket: int) -> None:
 
 
 def _long_conversation(count: int) -> None:
-    """One active ticket of the first demo merchant gets `count` messages: the ticket page."""
+    """One active ticket of the first demo merchant gets `count` messages and their history:
+    the ticket page."""
     ticket = db.session.scalar(
         select(Ticket)
         .join(Merchant)
@@ -137,6 +139,44 @@ def _long_conversation(count: int) -> None:
     ]
     if rows:
         db.session.execute(insert(Message.__table__), rows)
+    # Its history as the service writes it: each message logged, and the status moving
+    # between the two sides (a conversation this long has about a hundred events).
+    logged = (
+        db.session.scalar(
+            select(func.count()).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("reply", "note"))
+            )
+        )
+        or 0
+    )
+    events = []
+    for n in range(logged, count):
+        merchant = bool(n % 2)
+        author = ticket.requester_id if merchant else ticket.assignee_id
+        internal = n % 7 == 0
+        events.append(
+            {
+                "ticket_id": ticket.id,
+                "actor_id": author,
+                "action": "note" if internal else "reply",
+                "new_value": "web",
+                "created_at": utcnow(),
+            }
+        )
+        if not internal:
+            old, new = ("pending_merchant", "open") if merchant else ("open", "pending_merchant")
+            events.append(
+                {
+                    "ticket_id": ticket.id,
+                    "actor_id": author,
+                    "action": "status",
+                    "old_value": old,
+                    "new_value": new,
+                    "created_at": utcnow(),
+                }
+            )
+    if events:
+        db.session.execute(insert(TicketEvent.__table__), events)
     db.session.commit()
 
 
@@ -187,6 +227,8 @@ def _pages(app: Flask) -> list[Page]:
         Page("ticket, 50 messages", f"/queue/tickets/{reference}", TICKET_TARGET),
         # Fetched by the ticket page once shown: the merchant, articles, Paygate transactions.
         Page("ticket's side panels", f"/queue/tickets/{reference}/context", QUEUE_TARGET),
+        # Fetched when the agent opens it: about a hundred events.
+        Page("ticket's history", f"/queue/tickets/{reference}/history", QUEUE_TARGET),
     ]
     for term in SEARCHES:
         pages.append(Page(f"search {term!r}", f"/queue/?view=all&q={term}", SEARCH_TARGET))

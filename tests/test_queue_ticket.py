@@ -1,3 +1,4 @@
+import html
 from io import BytesIO
 
 from supportit.db import db
@@ -31,6 +32,25 @@ def test_the_ticket_context_is_for_staff_only(client, world) -> None:
     ticket = factories.ticket(world.alice, "Paiement refusé")
     login(client, world.alice)
     assert client.get(f"/queue/tickets/{ticket.reference}/context").status_code == 404
+    assert client.get(f"/queue/tickets/{ticket.reference}/history").status_code == 404
+
+
+def test_the_history_comes_when_opened(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    login(client, world.agent)
+    tickets.update_fields(
+        ticket, world.agent, expected_version=ticket.version, priority=Priority.P1
+    )
+    page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True))
+    history_url = f"/queue/tickets/{ticket.reference}/history"
+    assert f'data-history-url="{history_url}"' in page and "P3 → P1" not in page
+    history = html.unescape(client.get(history_url).get_data(as_text=True))
+    assert "Claire Agent" in history and "P3 → P1" in history
+    # Without JavaScript, the page's link shows it in the page.
+    inline = html.unescape(
+        client.get(f"/queue/tickets/{ticket.reference}?context=1").get_data(as_text=True)
+    )
+    assert "P3 → P1" in inline and "data-history-url" not in inline
 
 
 def test_agent_public_reply_waits_for_the_merchant(client, world) -> None:

@@ -288,6 +288,14 @@ def ticket_context(reference: str):
     )
 
 
+@bp.route("/tickets/<reference>/history")
+@staff_required
+def ticket_history(reference: str):
+    """A ticket's history, fetched when the agent opens it (a long ticket has hundreds)."""
+    ticket = get_ticket_for(current_user, reference)
+    return render_template("queue/_history.html", ticket=ticket)
+
+
 @bp.route("/tickets/<reference>/follow", methods=["POST"])
 @staff_required
 def follow(reference: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.live import log_in
 
@@ -49,6 +50,11 @@ def test_merchant_opens_agent_replies_merchant_reads(new_page, live_server, tmp_
     agent.wait_for_load_state()
     assert "Réponse envoyée au marchand." in agent.content()
     assert "En attente du marchand" in agent.content()
+    # The history comes when opened: the reply and its change of status.
+    agent.locator("#history summary").click()
+    history = agent.locator("#history [data-history] ul")
+    expect(history).to_contain_text("Julien Moreau")
+    assert "pending_merchant" in history.inner_text()
 
     merchant.reload()
     assert "Amount manque dans la chaîne chiffrée." in merchant.content()

@@ -72,6 +72,15 @@
   // the placeholder does the same without JavaScript, by reloading the page with them).
   var context = document.getElementById("ticket-context");
   if (context && context.dataset.contextUrl) { refresh(context, context.dataset.contextUrl); }
+  // Its history, when the agent opens it.
+  var history = document.querySelector("details[data-history-url]");
+  if (history) {
+    history.addEventListener("toggle", function () {
+      if (!history.open || history.dataset.loaded) { return; }
+      history.dataset.loaded = "1";
+      refresh(history.querySelector("[data-history]"), history.dataset.historyUrl);
+    });
+  }
   // Search articles in place (the form may arrive with the panels: listened to from the
   // document), and insert one into the reply in one click.
   document.addEventListener("submit", function (event) {
