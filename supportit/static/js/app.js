@@ -20,8 +20,11 @@
 
   // Replace a panel with the HTML fragment the server renders for it; a failed request keeps
   // what is shown (the suggestions are a help, never in the way).
+  function ask(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } });
+  }
   function refresh(panel, url) {
-    return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    return ask(url)
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) { if (html !== null) { panel.innerHTML = html; } })
       .catch(function () {});
@@ -58,7 +61,7 @@
   // Queue: each saved view's count comes once the page is shown (a query per view).
   var savedViews = document.querySelector("[data-counts-url]");
   if (savedViews && savedViews.querySelector("[data-saved-count]")) {
-    fetch(savedViews.dataset.countsUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+    ask(savedViews.dataset.countsUrl)
       .then(function (response) { return response.ok ? response.json() : {}; })
       .then(function (counts) {
         savedViews.querySelectorAll("[data-saved-count]").forEach(function (badge) {
