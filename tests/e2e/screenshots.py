@@ -80,6 +80,8 @@ def _after_load(name: str, page) -> None:  # type: ignore[no-untyped-def]
     """Pages that show something only once used: the inspector with seed 001's example."""
     if page.locator("#ticket-context").count():  # a ticket's panels come after the page
         page.locator("#kb-panel").wait_for()
+    if page.locator("[data-saved-count]").count():  # so do the saved views' counts
+        page.locator("[data-saved-count]").first.wait_for(state="visible")
     if name == "paygate-inspect":
         page.get_by_test_id("paste").fill(SEED_REQUEST.read_text())
         page.locator("button[name=inspect]").click()
