@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from flask import g, has_request_context
 from sqlalchemy import delete, func, select, update
 
 from supportit.db import commit_without_expiring, db, utcnow
@@ -148,9 +149,16 @@ def move(from_ticket_id: int, to_ticket_id: int) -> None:
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count()).where(AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None))
-    )
+    """The bell's figure, counted once per request: the ticket page asks it before marking the
+    ticket's notices read (most pages have none to mark), and the bell after."""
+    counted: dict[int, int] = g.setdefault("unread_notices", {}) if has_request_context() else {}
+    if user.id not in counted:
+        counted[user.id] = db.session.scalar(
+            select(func.count()).where(
+                AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None)
+            )
+        )
+    return counted[user.id]
 
 
 def notices(user: User) -> list[AgentNotice]:
@@ -169,9 +177,14 @@ def mark_read(user: User, ticket: Ticket | None = None) -> None:
     unread = [AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None)]
     if ticket is not None:
         unread.append(AgentNotice.ticket_id == ticket.id)
-    # A read first: most ticket pages have nothing to mark, and then write nothing.
+    # A read first: most ticket pages have nothing to mark, and then write nothing. With no
+    # unread notice at all (the bell's count, which the page needs anyway), not even that.
+    if unread_count(user) == 0:
+        return
     if db.session.scalar(select(AgentNotice.id).where(*unread).limit(1)) is None:
         return
     db.session.execute(update(AgentNotice).where(*unread).values(read_at=utcnow()))
+    if has_request_context():
+        g.pop("unread_notices", None)  # the bell counts again
     # The ticket page reads them as it opens: keep its loaded ticket and conversation.
     commit_without_expiring()
