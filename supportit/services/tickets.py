@@ -519,13 +519,19 @@ def staff_users() -> list[User]:
     return users.active_staff()
 
 
-def by_reference(text: str | None) -> Ticket | None:
-    """The ticket a reference names ("FLOA-000123", "123"), or None. No access check."""
+def by_reference(text: str | None, *, conversation: bool = True) -> Ticket | None:
+    """The ticket a reference names ("FLOA-000123", "123"), or None. No access check.
+
+    With its merchant, people and conversation, which every page of a ticket shows: one round
+    trip each for the collections instead of one per message's author. Without the
+    conversation (`conversation=False`) for what needs the ticket alone: the page's heartbeat,
+    its history.
+    """
     number = Ticket.number_from_reference((text or "").strip())
     if number is None:
         return None
-    # Every page of a ticket shows its merchant, people and conversation: one round trip each
-    # for the collections instead of one per message's author.
+    if not conversation:
+        return db.session.get(Ticket, number)
     return db.session.get(
         Ticket,
         number,

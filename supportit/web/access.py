@@ -23,8 +23,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def get_ticket_for(user: User, reference: str) -> Ticket:
-    ticket = tickets.by_reference(reference)
+def get_ticket_for(user: User, reference: str, *, conversation: bool = True) -> Ticket:
+    ticket = tickets.by_reference(reference, conversation=conversation)
     if ticket is None:
         abort(404)
     if user.is_merchant and ticket.merchant_id != user.merchant_id:

@@ -292,7 +292,7 @@ def ticket_context(reference: str):
 @staff_required
 def ticket_history(reference: str):
     """A ticket's history, fetched when the agent opens it (a long ticket has hundreds)."""
-    ticket = get_ticket_for(current_user, reference)
+    ticket = get_ticket_for(current_user, reference, conversation=False)
     return render_template("queue/_history.html", ticket=ticket)
 
 
@@ -336,11 +336,8 @@ def notices():
 def presence_beat(reference: str):
     """The open ticket page's heartbeat: answers with who else is on the ticket and what was
     said since the page was loaded (`since`: the last message it shows)."""
-    number = Ticket.number_from_reference(reference)
     # The ticket alone, not its conversation: seven agents beat every few seconds.
-    ticket = db.session.get(Ticket, number) if number is not None else None
-    if ticket is None:
-        abort(404)
+    ticket = get_ticket_for(current_user, reference, conversation=False)
     if not ActionForm().validate_on_submit():
         abort(400)
     if request.form.get("leaving"):
