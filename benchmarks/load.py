@@ -243,6 +243,10 @@ def main() -> int:
             "SUPPORTIT_SECRET_KEY": "load-benchmark-secret-key-only",
             # A line per request would print thousands of lines into the report (and CI's log).
             "SUPPORTIT_LOG_LEVEL": "WARNING",
+            # Read by deploy/gunicorn.conf.py.
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_WORKERS": str(args.workers),
+            "WEB_THREADS": "8",
         }
         # The production settings (deploy/gunicorn.conf.py), among them a keep-alive longer
         # than a person's pause, so that clients keep their connections as browsers do.
@@ -256,12 +260,7 @@ def main() -> int:
                 "wsgi:app",
             ],
             cwd=ROOT,
-            env={
-                **env,
-                "BIND": f"127.0.0.1:{port}",
-                "WEB_WORKERS": str(args.workers),
-                "WEB_THREADS": "8",
-            },
+            env=env,
         )
         base = f"http://127.0.0.1:{port}"
         try:
