@@ -228,6 +228,8 @@ def main() -> int:
     )
     parser.add_argument("--database-url", default=os.environ.get("LOAD_DATABASE_URL", DEFAULT_URL))
     args = parser.parse_args()
+    if args.think < 0:
+        parser.error("--think is a number of seconds, 0 or more")
     fresh_database(args.database_url)
     with tempfile.TemporaryDirectory() as instance:
         merchant_tokens, agent_tokens = _prepare(
