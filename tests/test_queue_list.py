@@ -242,3 +242,42 @@ def test_a_search_matching_very_many_tickets_says_more_than_the_limit(
     assert len(_ids(client.get("/queue/?view=all&q=timeout"))) == 5  # all on the page
     page = html.unescape(client.get("/queue/?view=all&q=autre").get_data(as_text=True))
     assert "1 ticket" in page and "plus de" not in page
+
+
+def test_a_search_counts_its_matches_on_every_page(client, world, app, monkeypatch) -> None:
+    from sqlalchemy import event
+
+    from supportit.db import db as database
+
+    app.config["TICKETS_PER_PAGE"] = 2
+    monkeypatch.setattr(queue, "SEARCH_COUNT_LIMIT", 4)
+    for n in range(3):
+        factories.ticket(world.alice, f"Timeout numéro {n}")
+    login(client, world.agent)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        first = html.unescape(client.get("/queue/?view=all&q=timeout").get_data(as_text=True))
+        second = html.unescape(
+            client.get("/queue/?view=all&q=timeout&page=2").get_data(as_text=True)
+        )
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    assert "3 ticket(s)" in first and "Page 1 sur 2" in first
+    assert "3 ticket(s)" in second and len(_refs(second)) == 1
+    # Past the end there is no row to carry the count: it is asked for on its own.
+    past = html.unescape(client.get("/queue/?view=all&q=timeout&page=9").get_data(as_text=True))
+    assert "3 ticket(s)" in past
+    if database.engine.dialect.name == "postgresql":
+        # The count comes with the page's ids: no query of its own reads the matches again.
+        assert not [
+            s
+            for s in statements
+            if s.lstrip().upper().startswith("SELECT COUNT(*)") and "ticket_search" in s
+        ]
+        assert sum("count(*) OVER ()" in s for s in statements) == 2
+    factories.ticket(world.alice, "Timeout encore")
+    factories.ticket(world.alice, "Timeout toujours")
+    crowded = html.unescape(client.get("/queue/?view=all&q=timeout").get_data(as_text=True))
+    assert "plus de 4 tickets" in crowded

@@ -281,25 +281,43 @@ class TicketPagination(SelectPagination):
     only those rows are then loaded with their merchant and assignee.
     """
 
+    # Set by _query_items when the page's ids came with the count of all matches.
+    _matches: int | None = None
+
     def _query_items(self) -> list[Ticket]:
         statement = self._query_args["select"]
         session = self._query_args["session"]
-        ids = list(
-            session.scalars(
-                statement.with_only_columns(Ticket.id)
-                .limit(self.per_page)
-                .offset(self._query_offset)
-            )
-        )
-        if not ids:
+        ids_query = statement.with_only_columns(Ticket.id)
+        counted = self._counts_with_page(session)
+        if counted:
+            # A search on PostgreSQL gathers every match before sorting them, so a count
+            # over them costs a few milliseconds here; as its own query it read them all again.
+            ids_query = ids_query.add_columns(func.count().over())
+        rows = session.execute(ids_query.limit(self.per_page).offset(self._query_offset)).all()
+        if not rows:
             return []
-        rows = session.scalars(select(Ticket).options(*ROW_OPTIONS).where(Ticket.id.in_(ids)))
-        by_id = {ticket.id: ticket for ticket in rows.unique()}
+        if counted:
+            self._matches = rows[0][1]
+        ids = [row[0] for row in rows]
+        tickets = session.scalars(select(Ticket).options(*ROW_OPTIONS).where(Ticket.id.in_(ids)))
+        by_id = {ticket.id: ticket for ticket in tickets.unique()}
         return [by_id[i] for i in ids if i in by_id]
 
+    def _counts_with_page(self, session) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the page's query also counts the matches: for a search (the capped count)
+        on PostgreSQL. SQLite's full-text matches are counted faster on their own."""
+        return (
+            self._query_args["count_limit"] is not None
+            and session.get_bind().dialect.name == "postgresql"
+        )
+
     def _query_count(self) -> int:
+        limit = self._query_args["count_limit"]
+        if self._matches is not None:
+            self.more = self._matches > limit
+            return limit if self.more else self._matches
         total, self.more = _capped_count(
-            self._query_args["session"], self._query_args["select"], self._query_args["count_limit"]
+            self._query_args["session"], self._query_args["select"], limit
         )
         return total
 
