@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
+from babel import Locale, dates
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale, get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -17,10 +20,39 @@ from supportit.services.text import safe
 
 
 def localtime(value: datetime | None, format: str = "medium") -> str:
-    """A UTC instant in the configured time zone (Europe/Paris), in the reader's language."""
+    """A UTC instant in the configured time zone (Europe/Paris), in the reader's language.
+
+    What Flask-Babel's format_datetime writes, without looking the locale's patterns up again
+    at each call: a 50-message conversation shows 50 of these.
+    """
     if value is None:
         return ""
-    return format_datetime(value, format)
+    if value.tzinfo is None:  # as Babel reads a naive instant: UTC
+        value = value.replace(tzinfo=UTC)
+    return _datetime_formatter(get_locale(), format)(value.astimezone(get_timezone()))
+
+
+_STANDARD_FORMATS = ("full", "long", "medium", "short")
+
+
+@lru_cache(maxsize=32)
+def _datetime_formatter(locale: Locale, format: str) -> Callable[[datetime], str]:
+    """Babel's format_datetime for one locale and format, its patterns parsed once."""
+    if format not in _STANDARD_FORMATS:
+        pattern = dates.parse_pattern(format)
+        return lambda local: pattern.apply(local, locale)
+    # The locale's way of joining a date and a time ("{1}, {0}", "{1} 'at' {0}"), as Babel
+    # joins them: quotes dropped, {0} the time, {1} the date.
+    joined = dates.get_datetime_format(format, locale=locale).replace("'", "")
+    time_pattern = dates.parse_pattern(dates.get_time_format(format, locale=locale))
+    date_pattern = dates.parse_pattern(dates.get_date_format(format, locale=locale))
+
+    def apply(local: datetime) -> str:
+        # The reference date picks the zone's summer or winter name in the "full" format.
+        written_time = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+        return joined.replace("{0}", written_time).replace("{1}", date_pattern.apply(local, locale))
+
+    return apply
 
 
 def localdate(value: date | None, format: str = "medium") -> str:
