@@ -201,3 +201,31 @@ def test_unknown_ticket_is_404_for_agents_too(client, world) -> None:
     login(client, world.agent)
     assert client.get("/queue/tickets/FLOA-424242").status_code == 404
     assert client.post("/queue/tickets/FLOA-424242/take").status_code == 404
+
+
+def test_ticket_page_statements_do_not_grow_with_the_conversation(client, world) -> None:
+    from sqlalchemy import event
+
+    def statements_for(reference: str) -> list[str]:
+        db.session.expunge_all()  # the request loads what it shows, as in production
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(f"/queue/tickets/{reference}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return seen
+
+    short = factories.ticket(world.alice, "Court")
+    long = factories.ticket(world.alice, "Long")
+    for n in range(12):
+        author = world.agent if n % 2 else world.alice
+        tickets.reply(long, db.session.merge(author), f"Message {n}")
+    short_ref, long_ref = short.reference, long.reference
+    login(client, world.agent)
+    statements_for(short_ref)  # warm: the login's own reads
+    few, many = statements_for(short_ref), statements_for(long_ref)
+    assert len(many) == len(few)
+    # The SLA clocks come with the ticket, not in a query of their own.
+    assert not [s for s in many if s.lstrip().startswith("SELECT sla_clock.")]

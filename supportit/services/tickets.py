@@ -522,10 +522,10 @@ def staff_users() -> list[User]:
 def by_reference(text: str | None, *, conversation: bool = True) -> Ticket | None:
     """The ticket a reference names ("FLOA-000123", "123"), or None. No access check.
 
-    With its merchant, people and conversation, which every page of a ticket shows: one round
-    trip each for the collections instead of one per message's author. Without the
-    conversation (`conversation=False`) for what needs the ticket alone: the page's heartbeat,
-    its history.
+    With its merchant, people, SLA clocks and conversation, which every page of a ticket shows:
+    one round trip each for the messages and their files instead of one per message's author.
+    Without the conversation (`conversation=False`) for what needs the ticket alone: the page's
+    heartbeat, its history.
     """
     number = Ticket.number_from_reference((text or "").strip())
     if number is None:
@@ -539,6 +539,8 @@ def by_reference(text: str | None, *, conversation: bool = True) -> Ticket | Non
             joinedload(Ticket.merchant),
             joinedload(Ticket.assignee),
             joinedload(Ticket.requester),
+            # Two rows at most, which the page shows and a reply brings up to date.
+            joinedload(Ticket.sla_clocks),
             selectinload(Ticket.messages).joinedload(Message.author),
         ],
     )
