@@ -226,7 +226,7 @@ def _pages(app: Flask) -> list[Page]:
         ),
         Page("queue open, page 20", "/queue/?view=open&page=20", QUEUE_TARGET),
         Page("ticket, 50 messages", f"/queue/tickets/{reference}", TICKET_TARGET),
-        # Fetched by the ticket page once shown: the merchant, articles, Paygate transactions.
+        # Fetched by the ticket page once shown: canned replies, the merchant, articles, Paygate.
         Page("ticket's side panels", f"/queue/tickets/{reference}/context", QUEUE_TARGET),
         # Fetched when the agent opens it: about a hundred events.
         Page("ticket's history", f"/queue/tickets/{reference}/history", QUEUE_TARGET),

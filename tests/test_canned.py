@@ -134,9 +134,19 @@ def test_two_clicks_from_the_ticket_page(client, world, articles) -> None:
     ticket = factories.ticket(world.alice)
     login(client, world.agent2)
     page = html.unescape(client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True))
-    assert 'data-testid="canned-panel"' in page and "Erreur MAC" in page
-    # The preview is the reply as it will leave, already written out for this ticket.
-    assert f"Pour Ma Literie ({ticket.reference})" in page
+    # They come with the side panels, once the page is shown; the page keeps them a place.
+    assert 'id="canned-slot"' in page and "Erreur MAC" not in page
+    for shown in (
+        client.get(f"/queue/tickets/{ticket.reference}/context"),
+        # Without JavaScript, the placeholder's link shows them in the page.
+        client.get(f"/queue/tickets/{ticket.reference}?context=1"),
+    ):
+        panel = html.unescape(shown.get_data(as_text=True))
+        assert 'data-testid="canned-panel"' in panel and "Erreur MAC" in panel
+        # The preview is the reply as it will leave, already written out for this ticket.
+        assert f"Pour Ma Literie ({ticket.reference})" in panel
+        assert f'action="/queue/tickets/{ticket.reference}/canned/{reply.id}"' in panel
+        assert panel.count('data-testid="canned-panel"') == 1
     response = client.post(
         f"/queue/tickets/{ticket.reference}/canned/{reply.id}",
         data={"version": ticket.version},

@@ -188,8 +188,10 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
     shows it all in the page."""
     inline_context = bool(_kb_query() or request.args.get("context"))
     agents = tickets.staff_users()
-    replies = canned.render_all(canned.visible_to(current_user), ticket, current_user)
-    reply_form = reply_form or _draft_form(ticket, replies)
+    # The canned replies come with the side panels too, unless the page shows everything
+    # itself or one of them is being edited without JavaScript (`?canned=<id>`).
+    replies = _canned_replies(ticket) if inline_context or request.args.get("canned") else None
+    reply_form = reply_form or _draft_form(ticket, replies or [])
     fields_form = fields_form or TicketFieldsForm(
         status=ticket.status.value,
         priority=ticket.priority.value,
@@ -222,6 +224,11 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
         ),
         status,
     )
+
+
+def _canned_replies(ticket) -> list[canned.Rendered]:  # type: ignore[no-untyped-def]
+    """The agent's canned replies, written out for this ticket."""
+    return canned.render_all(canned.visible_to(current_user), ticket, current_user)
 
 
 def _draft_form(ticket, replies: list[canned.Rendered]) -> AgentReplyForm:  # type: ignore[no-untyped-def]
@@ -277,13 +284,18 @@ def ticket(reference: str):
 @bp.route("/tickets/<reference>/context")
 @staff_required
 def ticket_context(reference: str):
-    """The panels around a ticket's conversation, fetched by the ticket page once shown."""
+    """The panels around a ticket's conversation, fetched by the ticket page once shown, and
+    the canned replies."""
     ticket = get_ticket_for(current_user, reference)
     return render_template(
         "queue/_ticket_context.html",
         ticket=ticket,
         kb_query="",
         merge_form=MergeForm(version=ticket.version),
+        # The page's script moves them to their place, above the ticket's details.
+        deferred_canned=True,
+        canned_replies=_canned_replies(ticket),
+        action_form=ActionForm(),
         **_context(ticket),
     )
 

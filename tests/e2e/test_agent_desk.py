@@ -62,6 +62,10 @@ def test_a_canned_reply_answers_in_two_clicks(new_page, live_server) -> None:
     log_in(agent, live_server, "agent1@floa.example", "demo-agent")
     agent.goto(f"{live_server}/queue/tickets/{TICKET}")
     panel = agent.get_by_test_id("canned-panel")
+    # It arrives with the side panels, and takes its place above the ticket's details.
+    expect(panel).to_be_visible()
+    expect(agent.locator("#canned-slot")).to_have_count(0)
+    expect(agent.locator("#ticket-context #canned-panel")).to_have_count(0)
     panel.get_by_text("Erreur de MAC (HMAC)").click()  # 1: the reply, written out for the ticket
     item = panel.locator("details[open]")
     expect(item).to_contain_text("/help/mac-hmac")

@@ -74,7 +74,14 @@
   // Ticket page: the panels around the conversation come once the page is shown (the link in
   // the placeholder does the same without JavaScript, by reloading the page with them).
   var context = document.getElementById("ticket-context");
-  if (context && context.dataset.contextUrl) { refresh(context, context.dataset.contextUrl); }
+  if (context && context.dataset.contextUrl) {
+    refresh(context, context.dataset.contextUrl).then(function () {
+      // The canned replies arrive with them; their place is above the ticket's details.
+      var canned = context.querySelector("#canned-panel");
+      var slot = document.getElementById("canned-slot");
+      if (canned && slot) { slot.replaceWith(canned); }
+    });
+  }
   // Its history, when the agent opens it.
   var history = document.querySelector("details[data-history-url]");
   if (history) {
@@ -105,17 +112,17 @@
     target.setSelectionRange(target.value.length, target.value.length);
   });
   // Canned replies: filter the list by title, and put one into the reply to edit before sending
-  // (the link's own address does the same without JavaScript, by reloading the page).
-  var cannedFilter = document.querySelector("[data-canned-filter]");
-  if (cannedFilter) {
-    cannedFilter.addEventListener("input", function () {
-      var words = cannedFilter.value.toLowerCase().split(/\s+/).filter(Boolean);
-      document.querySelectorAll("[data-canned-title]").forEach(function (item) {
-        var title = item.dataset.cannedTitle;
-        item.hidden = !words.every(function (word) { return title.indexOf(word) !== -1; });
-      });
+  // (the link's own address does the same without JavaScript, by reloading the page). They
+  // arrive after the page: listened to from the document.
+  document.addEventListener("input", function (event) {
+    var filter = event.target.closest("[data-canned-filter]");
+    if (!filter) { return; }
+    var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    document.querySelectorAll("[data-canned-title]").forEach(function (item) {
+      var title = item.dataset.cannedTitle;
+      item.hidden = !words.every(function (word) { return title.indexOf(word) !== -1; });
     });
-  }
+  });
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-canned-insert]");
     var form = document.getElementById("reply-form");
