@@ -181,17 +181,17 @@ def _agent(value: str | None) -> User | None:
 
 
 def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=False):  # type: ignore[no-untyped-def]
-    """The ticket page. What the agent reads around the conversation (the merchant's other
-    tickets, contacts and identifiers, onboarding, Paygate transactions, suggested articles)
-    comes in a second request once the page is shown (`ticket_context`), so that opening a
-    ticket waits only for the ticket. Without JavaScript, `?context=1` or an article search
-    shows it all in the page."""
+    """The ticket page. What the agent reads around the conversation (the canned replies, the
+    merchant's other tickets, contacts and identifiers, onboarding, Paygate transactions,
+    suggested articles) comes in a second request once the page is shown (`ticket_context`),
+    so that opening a ticket waits only for the ticket. Without JavaScript, `?context=1` or an
+    article search shows it all in the page."""
     inline_context = bool(_kb_query() or request.args.get("context"))
     agents = tickets.staff_users()
-    # The canned replies come with the side panels too, unless the page shows everything
-    # itself or one of them is being edited without JavaScript (`?canned=<id>`).
-    replies = _canned_replies(ticket) if inline_context or request.args.get("canned") else None
-    reply_form = reply_form or _draft_form(ticket, replies or [])
+    # A canned reply being edited without JavaScript (`?canned=<id>`) is written out here.
+    chosen = request.args.get("canned", type=int)
+    replies = _canned_replies(ticket) if inline_context or chosen is not None else None
+    reply_form = reply_form or _draft_form(ticket, replies or [], chosen)
     fields_form = fields_form or TicketFieldsForm(
         status=ticket.status.value,
         priority=ticket.priority.value,
@@ -231,11 +231,10 @@ def _canned_replies(ticket) -> list[canned.Rendered]:  # type: ignore[no-untyped
     return canned.render_all(canned.visible_to(current_user), ticket, current_user)
 
 
-def _draft_form(ticket, replies: list[canned.Rendered]) -> AgentReplyForm:  # type: ignore[no-untyped-def]
-    """An empty reply, or a canned one written out when the agent chose it (`?canned=<id>`,
-    the way in without JavaScript)."""
+def _draft_form(ticket, replies: list[canned.Rendered], chosen: int | None) -> AgentReplyForm:  # type: ignore[no-untyped-def]
+    """An empty reply, or the canned one `chosen` written out (`?canned=<id>`, the way in
+    without JavaScript)."""
     form = AgentReplyForm(version=ticket.version)
-    chosen = request.args.get("canned", type=int)
     for rendered in replies:
         if rendered.reply.id == chosen:
             form.body.data = rendered.body
