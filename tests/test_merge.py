@@ -220,6 +220,30 @@ def test_split_moves_one_message_into_a_new_ticket(client, world) -> None:
     )
 
 
+def test_the_ticket_page_splits_any_message_through_its_one_form(client, world) -> None:
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    second = tickets.reply(ticket, world.alice, "Autre sujet : un remboursement partiel ?")
+    login(client, world.agent)
+    page = client.get(f"/queue/tickets/{ticket.reference}").get_data(as_text=True)
+    # One form, not one per message: each message's button names its message.
+    assert page.count('id="split-form"') == 1
+    action = f'action="/queue/tickets/{ticket.reference}/split"'
+    assert action in page and page.count("/split") == 1
+    for message in ticket.messages:
+        assert f'form="split-form" name="message_id" value="{message.id}"' in page
+
+    response = client.post(
+        f"/queue/tickets/{ticket.reference}/split", data={"message_id": str(second.id)}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    new = db.session.scalars(select(Ticket).where(Ticket.linked_ticket_id == ticket.id)).one()
+    assert [m.body_text for m in new.messages] == [second.body_text]
+    # A button without a message, or with another ticket's, splits nothing.
+    for sent in ({}, {"message_id": "x"}, {"message_id": str(new.messages[0].id)}):
+        assert client.post(f"/queue/tickets/{ticket.reference}/split", data=sent).status_code == 404
+
+
 def test_the_api_names_the_survivor_of_a_merged_ticket(client, world, pair) -> None:
     from supportit.services import api_tokens
 

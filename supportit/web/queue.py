@@ -389,11 +389,17 @@ def merge(reference: str):
     return redirect(url_for("queue.ticket", reference=survivor.reference))
 
 
+@bp.route("/tickets/<reference>/split", methods=["POST"])
 @bp.route("/tickets/<reference>/messages/<int:message_id>/split", methods=["POST"])
 @staff_required
-def split(reference: str, message_id: int):
-    """A second question in the thread: its message becomes a ticket of its own."""
+def split(reference: str, message_id: int | None = None):
+    """A second question in the thread: its message becomes a ticket of its own.
+
+    The ticket page has one split form; each message's button sends the message's id with it.
+    """
     ticket = get_ticket_for(current_user, reference)
+    if message_id is None:
+        message_id = request.form.get("message_id", type=int)
     message = next((m for m in ticket.messages if m.id == message_id), None)
     if message is None:
         abort(404)

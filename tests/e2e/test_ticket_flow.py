@@ -98,3 +98,26 @@ def test_language_switch_to_english(new_page, live_server) -> None:
     page.get_by_role("button", name="FR", exact=True).click()
     page.wait_for_load_state()
     assert "Mes tickets" in page.content()
+
+
+def test_an_agent_splits_a_message_out_after_confirming(new_page, live_server) -> None:
+    agent = new_page()
+    log_in(agent, live_server, "agent1@floa.example", "demo-agent")
+    agent.goto(f"{live_server}/queue/tickets/FLOA-000002")
+    agent.get_by_label("Votre réponse", exact=True).fill(
+        "Autre question : un remboursement partiel."
+    )
+    agent.get_by_role("button", name="Envoyer", exact=True).click()
+    expect(agent.get_by_text("Réponse envoyée au marchand.")).to_be_visible()
+    split = agent.locator(".conversation article").last.get_by_role("button", name="Séparer")
+
+    # Cancelling the question keeps the message where it is.
+    agent.once("dialog", lambda dialog: dialog.dismiss())
+    split.click()
+    expect(agent.locator("h1")).to_contain_text("FLOA-000002")
+
+    agent.once("dialog", lambda dialog: dialog.accept())
+    split.click()
+    expect(agent.get_by_text("Le message est désormais le ticket")).to_be_visible()
+    assert "FLOA-000002" not in agent.locator("h1").inner_text()
+    expect(agent.locator(".conversation")).to_contain_text("un remboursement partiel")
