@@ -35,6 +35,23 @@ def test_accuracy_on_a_held_out_part_of_the_corpus(app) -> None:
     assert report.run_recall >= 0.90, report.as_json()
 
 
+def test_a_prediction_sees_the_features_the_pipeline_would_give(app) -> None:
+    examples = classification.read_corpus(CORPUS)[:60]
+    loaded = classification.current()
+    assert loaded is not None
+    union = loaded.pipeline.named_steps["features"]
+    texts = [classification.ticket_text(e["subject"], e["body"]) for e in examples]
+    ours = classification._features(union, texts)
+    theirs = union.transform(texts).tocsr()
+    assert ours.shape == theirs.shape and (ours != theirs).nnz == 0
+    # And so the same categories and confidences as the whole pipeline's.
+    predictions = classification.predict_many([(e["subject"], e["body"]) for e in examples], loaded)
+    probabilities = loaded.pipeline.predict_proba(texts)
+    for prediction, row in zip(predictions, probabilities, strict=True):
+        assert prediction.confidence == pytest.approx(row.max())
+        assert prediction.category == loaded.pipeline.classes_[row.argmax()]
+
+
 def test_a_ticket_by_mail_is_put_in_its_queue_with_reasons(app, world) -> None:
     ticket = factories.ticket(
         world.alice,

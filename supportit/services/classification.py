@@ -21,6 +21,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import scipy.sparse
 import sklearn
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -249,7 +250,7 @@ def predict_many(items: list[tuple[str, str]], loaded: Loaded) -> list[Predictio
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
         # The features once, for the model and for the deciding words (the pipeline's own
         # predict_proba would compute them, then the words would be computed again).
-        features = loaded.pipeline.named_steps["features"].transform(texts).tocsr()
+        features = _features(loaded.pipeline.named_steps["features"], texts)
         probabilities = loaded.pipeline.named_steps["model"].predict_proba(features)
     classes = list(loaded.pipeline.named_steps["model"].classes_)
     predictions = []
@@ -270,6 +271,18 @@ def predict_many(items: list[tuple[str, str]], loaded: Loaded) -> list[Predictio
             )
         )
     return predictions
+
+
+def _features(union: FeatureUnion, texts: list[str]) -> Any:
+    """The union's features, side by side as its own transform puts them, without its
+    per-call machinery: a joblib dispatch and output checks, a third of a prediction's time."""
+    if union.transformer_weights or any(
+        not hasattr(step, "transform") for _, step in union.transformer_list
+    ):  # weighted, dropped or passed-through parts: the union knows how
+        return union.transform(texts).tocsr()
+    return scipy.sparse.hstack(
+        [step.transform(texts) for _, step in union.transformer_list], format="csr"
+    )
 
 
 _names: dict[int, list[str]] = {}
