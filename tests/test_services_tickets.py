@@ -79,3 +79,29 @@ def test_subject_and_body_are_validated(world) -> None:
             factories.ticket(world.alice, subject, body=body)
         db.session.rollback()
     assert db.session.query(Ticket).count() == 0
+
+
+def test_a_production_ticket_is_not_loaded_again_after_its_commit(world) -> None:
+    from sqlalchemy import event
+
+    from supportit.models import Category
+    from supportit.services.tickets import NewTicket
+
+    seen: list[str] = []
+    listen = lambda *args: seen.append(args[2])  # noqa: E731
+    committed = lambda *args: seen.append("COMMIT")  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    event.listen(db.engine, "commit", committed)
+    try:
+        ticket = tickets.open_ticket(
+            world.literie,
+            world.alice,
+            NewTicket("Paiements refusés en production", Category.RUN, "Plus rien ne passe."),
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+        event.remove(db.engine, "commit", committed)
+    after = seen[len(seen) - seen[::-1].index("COMMIT") :]
+    # Only the incidents in progress are looked up (none here): the ticket itself is not read.
+    assert after and all(s.lstrip().startswith("SELECT incident.") for s in after), after
+    assert ticket.category is Category.RUN

@@ -236,8 +236,10 @@ def open_ticket(merchant: Merchant | None, requester: User | None, new: NewTicke
     # then inserted with its due date rather than inserted and updated.
     sla.sync(ticket)
     notify.ticket_opened(ticket)
+    # Read before the commit expires the ticket: reading it after would load it again.
+    production = ticket.category is Category.RUN
     _commit(ticket, synced=True)
-    if ticket.category is Category.RUN:
+    if production:
         from supportit.services import monitoring  # the scheduler's side: imported when needed
 
         monitoring.link_new_run_ticket(ticket)
