@@ -108,14 +108,13 @@ def _staff_alerts() -> dict[str, object]:
     """What every agent page shows: alerts nobody acknowledged, mailboxes failing to fetch."""
     if not (current_user and current_user.is_authenticated and current_user.is_staff):
         return {}
-    from supportit.intake.imap import failing_mailboxes
-    from supportit.services.alerts import unacknowledged
-    from supportit.services.watchers import unread_count
+    from supportit.services import attention
 
+    shown = attention.for_agent(current_user)
     return {
-        "failing_mailboxes": failing_mailboxes(),
-        "open_alerts": unacknowledged(),
-        "unread_notices": unread_count(current_user),
+        "failing_mailboxes": shown.failing_mailboxes,
+        "open_alerts": shown.open_alerts,
+        "unread_notices": shown.unread_notices,
     }
 
 

@@ -130,7 +130,3 @@ def _record(box: Mailbox, moved: int, error: str | None = None) -> None:
         status.last_error_at = utcnow()
         status.last_error = error[:2000]
     db.session.commit()
-
-
-def failing_mailboxes() -> list[MailboxStatus]:
-    return [s for s in db.session.scalars(select(MailboxStatus)) if s.failing]

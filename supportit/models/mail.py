@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, Text, and_, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from supportit.db import UTCDateTime, db, utcnow
@@ -117,8 +118,17 @@ class MailboxStatus(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     fetched_total: Mapped[int] = mapped_column(default=0)
 
-    @property
+    @hybrid_property
     def failing(self) -> bool:
+        """The last fetch failed (and none succeeded since)."""
         return self.last_error_at is not None and (
             self.last_success_at is None or self.last_error_at > self.last_success_at
+        )
+
+    @failing.inplace.expression
+    @classmethod
+    def _failing_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.last_error_at.is_not(None),
+            or_(cls.last_success_at.is_(None), cls.last_error_at > cls.last_success_at),
         )

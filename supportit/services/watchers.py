@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from flask import g, has_request_context
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 
 from supportit.db import commit_without_expiring, db, utcnow
 from supportit.models import (
@@ -151,14 +151,19 @@ def move(from_ticket_id: int, to_ticket_id: int) -> None:
 def unread_count(user: User) -> int:
     """The bell's figure, counted once per request: the ticket page asks it before marking the
     ticket's notices read (most pages have none to mark), and the bell after."""
-    counted: dict[int, int] = g.setdefault("unread_notices", {}) if has_request_context() else {}
+    counted = unread_counted()
     if user.id not in counted:
-        counted[user.id] = db.session.scalar(
-            select(func.count()).where(
-                AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None)
-            )
-        )
+        counted[user.id] = db.session.scalar(unread_query(user))
     return counted[user.id]
+
+
+def unread_query(user: User) -> Select[tuple[int]]:
+    return select(func.count()).where(AgentNotice.user_id == user.id, AgentNotice.read_at.is_(None))
+
+
+def unread_counted() -> dict[int, int]:
+    """The unread counts already made in this request, by user id (kept until a change)."""
+    return g.setdefault("unread_notices", {}) if has_request_context() else {}
 
 
 def notices(user: User) -> list[AgentNotice]:
