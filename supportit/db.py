@@ -64,8 +64,8 @@ def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None
 # locked".
 SQLITE_LOCK_WAIT_MS = 5000
 # Between two tries for that lock. SQLite's own busy handler sleeps 1, 2, 5, 10 ms and more
-# between tries, while a writer here holds the lock about 3 ms: two intake processes, or two web
-# workers writing at once, spent most of their waits asleep after the lock was free again.
+# between tries, while a writer here holds the lock about 3 ms: two intake processes spent most
+# of their waits asleep after the lock was free again.
 _SQLITE_LOCK_RETRY_S = 0.0002
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")  # the statements the driver begins before
 

@@ -105,7 +105,8 @@ def _incidents_for_merchants() -> dict[str, object]:
 
 
 def _staff_alerts() -> dict[str, object]:
-    """What every agent page shows: alerts nobody acknowledged, mailboxes failing to fetch."""
+    """What every agent page shows: alerts nobody acknowledged, mailboxes failing to fetch, and
+    the bell's unread notices."""
     if not (current_user and current_user.is_authenticated and current_user.is_staff):
         return {}
     from supportit.services import attention
