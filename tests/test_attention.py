@@ -52,29 +52,25 @@ def test_with_nothing_to_show_one_statement_says_so(client, world, url: str, exp
     assert 'data-testid="open-alert"' not in page and "Mail fetching" not in page
 
 
+def _monitor_alert(key: str, title: str, status: AlertStatus) -> Alert:
+    return Alert(
+        dedup_key=key,
+        source=AlertSource.MONITOR,
+        title=title,
+        priority=Priority.P1,
+        status=status,
+        route="oncall",
+        policy={},
+    )
+
+
 def test_an_open_alert_a_failing_mailbox_and_unread_notices_are_shown(client, world) -> None:
     ticket = factories.ticket(world.alice)
     now = utcnow()
     db.session.add_all(
         [
-            Alert(
-                dedup_key="paygate:down",
-                source=AlertSource.MONITOR,
-                title="Paygate ne répond plus",
-                priority=Priority.P1,
-                status=AlertStatus.OPEN,
-                route="oncall",
-                policy={},
-            ),
-            Alert(
-                dedup_key="paygate:slow",
-                source=AlertSource.MONITOR,
-                title="Paygate lent",
-                priority=Priority.P2,
-                status=AlertStatus.ACKNOWLEDGED,
-                route="oncall",
-                policy={},
-            ),
+            _monitor_alert("paygate:down", "Paygate ne répond plus", AlertStatus.OPEN),
+            _monitor_alert("paygate:slow", "Paygate lent", AlertStatus.ACKNOWLEDGED),
             MailboxStatus(name="support@imap.example/INBOX", last_error_at=now, last_error="auth"),
             # Failed, then fetched again since: nothing to tell.
             MailboxStatus(
@@ -82,17 +78,9 @@ def test_an_open_alert_a_failing_mailbox_and_unread_notices_are_shown(client, wo
                 last_error_at=now - timedelta(hours=1),
                 last_success_at=now,
             ),
-            AgentNotice(
-                user_id=world.agent.id,
-                ticket_id=ticket.id,
-                kind=NoticeKind.MENTION,
-                actor_name="A",
-            ),
-            AgentNotice(
-                user_id=world.agent.id,
-                ticket_id=ticket.id,
-                kind=NoticeKind.ACTIVITY,
-                actor_name="B",
+            *(
+                AgentNotice(user_id=world.agent.id, ticket_id=ticket.id, kind=kind, actor_name="A")
+                for kind in (NoticeKind.MENTION, NoticeKind.ACTIVITY)
             ),
         ]
     )
