@@ -52,6 +52,49 @@ def test_a_prediction_sees_the_features_the_pipeline_would_give(app) -> None:
         assert prediction.category == loaded.pipeline.classes_[row.argmax()]
 
 
+def test_one_ticket_is_scored_as_the_pipeline_scores_it(app) -> None:
+    """Mail intake classifies one ticket at a time, with the model's weights but without
+    scikit-learn's per-call machinery: the same features, confidences and deciding words."""
+    examples = classification.read_corpus(CORPUS)
+    loaded = classification.current()
+    assert loaded is not None
+    scorer = classification._one_text_scorer(loaded.pipeline)
+    assert scorer is not None
+    union = loaded.pipeline.named_steps["features"]
+    items = [(e["subject"], e["body"]) for e in examples]
+    # Each one alone (the single-text arithmetic), against all of them at once (scikit-learn).
+    alone = [classification.predict_many([item], loaded)[0] for item in items]
+    together = classification.predict_many(items, loaded)
+    for (subject, body), one, batch in zip(items, alone, together, strict=True):
+        text = classification.ticket_text(subject, body)
+        columns, values = scorer.features(text)
+        expected = union.transform([text]).tocsr()
+        assert columns.tolist() == expected.indices.tolist()
+        assert values == pytest.approx(expected.data, rel=1e-12)
+        assert (one.category, one.words) == (batch.category, batch.words)
+        assert one.confidence == pytest.approx(batch.confidence, rel=1e-12)
+    # A text without one known term has no features, and the model's prior decides.
+    empty = classification.predict_many([("", "")], loaded)[0]
+    assert empty.category in classification.CATEGORIES and empty.words == []
+
+
+def test_a_model_of_another_kind_is_scored_by_scikit_learn_alone(app) -> None:
+    examples = classification.read_corpus(CORPUS)
+    texts = [classification.ticket_text(e["subject"], e["body"]) for e in examples]
+    pipeline = classification.build_pipeline()
+    pipeline.set_params(features__chars__norm="l1")
+    pipeline.fit(texts, [e["category"] for e in examples])
+    assert classification._one_text_scorer(pipeline) is None  # l1 norm: not its arithmetic
+    loaded = classification.Loaded(1, pipeline)
+    prediction = classification.predict_many(
+        [(examples[0]["subject"], examples[0]["body"])], loaded
+    )
+    assert prediction[0].confidence == pytest.approx(pipeline.predict_proba(texts[:1]).max())
+    two_classes = [e for e in examples if e["category"] in ("run", "integration")]
+    pipeline = classification.fit(two_classes)
+    assert classification._one_text_scorer(pipeline) is None  # two classes: no softmax
+
+
 def test_a_ticket_by_mail_is_put_in_its_queue_with_reasons(app, world) -> None:
     ticket = factories.ticket(
         world.alice,
