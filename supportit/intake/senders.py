@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, union
+from sqlalchemy import bindparam, func, select, union
 
 from supportit.db import db
 from supportit.models import Contact, Merchant, TicketFlag, User
@@ -66,16 +66,15 @@ def merchant_for_domain(domain: str) -> Merchant | None:
     domain = domain.lower()
     if not domain or domain in PUBLIC_MAIL_DOMAINS:
         return None
-    pattern = "%@" + domain
-    # One round trip for both places an address can be known from.
-    ids = set(
-        db.session.scalars(
-            union(
-                select(User.merchant_id).where(
-                    func.lower(User.email).like(pattern), User.merchant_id.is_not(None)
-                ),
-                select(Contact.merchant_id).where(func.lower(Contact.email).like(pattern)),
-            )
-        )
-    )
+    ids = set(db.session.scalars(_MERCHANTS_OF_DOMAIN, {"pattern": "%@" + domain}))
     return db.session.get(Merchant, ids.pop()) if len(ids) == 1 else None
+
+
+# One round trip for both places an address can be known from. Built once: every mail from an
+# unknown address runs it, and building it costs more than running it.
+_MERCHANTS_OF_DOMAIN = union(
+    select(User.merchant_id).where(
+        func.lower(User.email).like(bindparam("pattern")), User.merchant_id.is_not(None)
+    ),
+    select(Contact.merchant_id).where(func.lower(Contact.email).like(bindparam("pattern"))),
+)

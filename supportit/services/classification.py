@@ -194,14 +194,16 @@ def read_corpus(directory: Path) -> list[dict[str, str]]:
     return examples
 
 
+# Built once: every ticket opened runs it, and building it costs more than running it.
+_ACTIVE_MODEL = select(ClassifierModel.id, ClassifierModel.version).where(ClassifierModel.active)
+
+
 def current() -> Loaded | None:
     """The active stored model, else the one built from the corpus, else None (no classifier)."""
     # Reference data: no need to flush the caller's pending ticket first (opening a ticket is
     # then written in one flush, not two).
     with db.session.no_autoflush:
-        active = db.session.execute(
-            select(ClassifierModel.id, ClassifierModel.version).where(ClassifierModel.active)
-        ).first()
+        active = db.session.execute(_ACTIVE_MODEL).first()
     if active is not None:
         with _lock:
             if active.version not in _stored:

@@ -404,20 +404,23 @@ def window_covers(window: MaintenanceWindow | _Window, at: datetime) -> bool:
 # --- linking tickets -------------------------------------------------------------------------
 
 
+# Built once: the portal's banner and every RUN ticket run it, and building it costs more
+# than running it.
+_PUBLIC_OPEN_INCIDENTS = (
+    select(Incident)
+    .join(Monitor)
+    .where(
+        Incident.status == IncidentStatus.OPEN,
+        Monitor.service.in_(list(SERVICES)),
+        Monitor.kind != MonitorKind.SILENCE,  # one merchant's silence is not public
+    )
+    .order_by(Incident.opened_at)
+)
+
+
 def public_open_incidents() -> list[Incident]:
     """Open incidents merchants are told about (monitors of a FLOA Pay service)."""
-    return list(
-        db.session.scalars(
-            select(Incident)
-            .join(Monitor)
-            .where(
-                Incident.status == IncidentStatus.OPEN,
-                Monitor.service.in_(list(SERVICES)),
-                Monitor.kind != MonitorKind.SILENCE,  # one merchant's silence is not public
-            )
-            .order_by(Incident.opened_at)
-        )
-    )
+    return list(db.session.scalars(_PUBLIC_OPEN_INCIDENTS))
 
 
 def link_ticket(incident: Incident, ticket: Ticket, actor: User | None = None) -> bool:

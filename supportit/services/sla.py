@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from supportit.db import db, utcnow
 from supportit.models import (
@@ -56,13 +56,17 @@ def default_target(category: Category, priority: Priority) -> Target:
     return DEFAULT_TARGETS[priority]
 
 
+# Built once: every ticket change runs it, and building it costs more than running it.
+_POLICY = select(SlaPolicy).where(
+    SlaPolicy.category == bindparam("category"), SlaPolicy.priority == bindparam("priority")
+)
+
+
 def _policy(category: Category, priority: Priority) -> SlaPolicy | None:
     # Policies are saved on their own (set_policy commits): a ticket change in progress has
     # nothing to flush for this read, and flushing it here would write the ticket twice.
     with db.session.no_autoflush:
-        return db.session.scalar(
-            select(SlaPolicy).where(SlaPolicy.category == category, SlaPolicy.priority == priority)
-        )
+        return db.session.scalar(_POLICY, {"category": category, "priority": priority})
 
 
 def _target(policy: SlaPolicy) -> Target:

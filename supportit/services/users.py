@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from supportit.db import db, utcnow
 from supportit.models import AuditEvent, Merchant, Role, User
@@ -24,8 +24,12 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+# Built once: each mail and each login runs it, and building it costs more than running it.
+_BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"))
+
+
 def find_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    return db.session.scalar(_BY_EMAIL, {"email": normalise_email(email)})
 
 
 def authenticate(email: str, password: str) -> User | None:
