@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks._common import SUMMARY_ENV
+from benchmarks._common import SUMMARY_ENV, machine_speed_ms
 
 HERE = Path(__file__).resolve().parent
 
@@ -66,6 +66,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     failed_to_run = []
+    speed_before = machine_speed_ms()
     with tempfile.TemporaryDirectory() as tmp:
         figures_file = Path(tmp) / "summary.jsonl"
         environment = dict(os.environ, **{SUMMARY_ENV: str(figures_file)})
@@ -82,7 +83,14 @@ def main() -> int:
             if (figures_file.exists())
             else []
         )
+    speed_after = machine_speed_ms()
     print(f"\nSummary ({_machine()})")
+    print(
+        "Machine speed, reference work (best/median ms, lower is faster): "
+        f"{speed_before[0]:.1f}/{speed_before[1]:.1f} before the runs, "
+        f"{speed_after[0]:.1f}/{speed_after[1]:.1f} after; docs/performance.md gives it for the "
+        "recorded figures"
+    )
     print(f"{'benchmark':11} {'measure':52} {'value':>12} {'unit':12} {'target':>22}  verdict")
     missed = 0
     for row in rows:
