@@ -73,6 +73,60 @@ def test_redelivered_bytes_change_nothing(app, world) -> None:
     assert db.session.scalar(select(func.count(Ticket.id))) == 5
 
 
+def test_a_mail_whose_worker_died_while_filing_it_is_filed_when_sent_again(
+    app, world, monkeypatch
+) -> None:
+    """Nothing of a mail is committed before it is filed: the sender, who got no answer,
+    sends it again, and this time it becomes a ticket (it used to be answered as already
+    received, and never filed)."""
+    from supportit.services import tickets
+
+    mail_world.build(world)
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt  # stands for the process killed in the middle of the filing
+
+    monkeypatch.setattr(tickets, "open_ticket", killed)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.ingest(raw, channel="smtp")
+    db.session.remove()  # the process is gone, and its transaction with it
+    monkeypatch.undo()
+    assert db.session.scalar(select(func.count(InboundMail.id))) == 0
+    record = pipeline.ingest(raw, channel="smtp")
+    assert record.status is InboundStatus.NEW_TICKET and record.ticket is not None
+
+
+def test_the_same_bytes_filed_by_two_processes_at_once_make_one_ticket(
+    app, world, monkeypatch
+) -> None:
+    """Both see no earlier copy; the second to commit hits the unique digest, and answers with
+    the first one's record instead of a second ticket."""
+    from supportit.intake import threading
+
+    mail_world.build(world)
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+    original = threading.find_ticket
+    raced = []
+
+    def the_other_process_files_it_first(mail, sender):  # type: ignore[no-untyped-def]
+        if not raced:
+            raced.append(True)
+            with app.app_context():  # another session, as another process would have
+                db.session.remove()
+                other = pipeline.ingest(raw, channel="imap")
+                raced.append(other.id)
+                db.session.remove()
+        return original(mail, sender)
+
+    monkeypatch.setattr(threading, "find_ticket", the_other_process_files_it_first)
+    tickets_before = db.session.scalar(select(func.count(Ticket.id)))
+    record = pipeline.ingest(raw, channel="smtp")
+    assert record.id == raced[1] and record.channel == "imap"
+    assert db.session.scalar(select(func.count(InboundMail.id))) == 1
+    assert db.session.scalar(select(func.count(Ticket.id))) == tickets_before + 1
+
+
 def test_same_message_id_through_another_route_is_a_duplicate(app, world) -> None:
     mail_world.build(world)
     raw = (Path(__file__).parent / "fixtures/mail/41_several_support_addresses.eml").read_bytes()

@@ -1,7 +1,8 @@
 """From raw bytes to a ticket, a reply, or a quarantined message. Nothing is ever dropped.
 
-The order matters: the raw message is stored and committed first; then it is parsed and
-decided upon; any failure after that leaves it quarantined with the reason, for an agent.
+The order matters: the raw message reaches the disk first; then it is parsed and decided upon,
+and its record is committed together with what it did (a ticket, a reply, a quarantine); any
+failure on the way leaves it quarantined with the reason, for an agent.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import PurePath
 
 from flask import current_app
 from sqlalchemy import Row, bindparam, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 
-from supportit.db import commit_without_expiring, db, utcnow
+from supportit.db import db, utcnow
 from supportit.intake import senders, threading
 from supportit.intake.parse import ParsedMail, parse
 from supportit.models import (
@@ -58,67 +59,79 @@ _SETTLED = (
 def ingest(
     raw: bytes, *, channel: str, envelope_from: str | None = None, envelope_to: Sequence[str] = ()
 ) -> InboundMail:
-    """Store, then process one message. Redelivering the same bytes returns the first record."""
+    """Store, then file one message. Redelivering the same bytes returns the first record."""
     digest = hashlib.sha256(raw).hexdigest()
     # The raw bytes reach the disk first: whatever happens next, the mail can be processed again.
     blobs.write(current_app.config["MAIL_DIR"], raw)
     mail = parse(raw)  # pure and never raises (a property test feeds it arbitrary bytes)
-    record = InboundMail(
-        sha256=digest,
-        size=len(raw),
-        channel=channel,
-        envelope_from=envelope_from,
-        envelope_to=list(envelope_to),
-        message_id=mail.message_id,
-        from_address=mail.from_address,
-        subject=mail.subject or None,
-        status=InboundStatus.RECEIVED,
-    )
-    db.session.add(record)
-    try:
-        # Recorded as received before anything is decided. Not expired by this commit: all of
-        # it was just written, and reloading it would cost a query per mail.
-        commit_without_expiring()
-    except SQLAlchemyError as error:
-        db.session.rollback()
-        # The same bytes again (redelivered, or handed to two intake processes at once): the
-        # unique digest says so without a query per mail to look for them first.
-        earlier = db.session.scalar(select(InboundMail).where(InboundMail.sha256 == digest))
-        if earlier is not None:
-            return earlier
-        # A header value the database refuses must not lose the mail: keep the bare record.
-        log.error("inbound mail %s: headers could not be recorded: %s", digest, error)
-        record = InboundMail(
-            sha256=digest,
-            size=len(raw),
-            channel=channel,
-            status=InboundStatus.RECEIVED,
-        )
-        db.session.add(record)
-        commit_without_expiring()
-    record_id = record.id
+    earlier = db.session.scalar(_BY_DIGEST, {"digest": digest})
+    if earlier is not None:  # the same bytes again: redelivered after the answer was lost
+        return earlier
+    headers = {
+        "envelope_from": envelope_from,
+        "envelope_to": list(envelope_to),
+        "message_id": mail.message_id,
+        "from_address": mail.from_address,
+        "subject": mail.subject or None,
+    }
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        # The record joins the session only with its outcome (`mark`, `settle`), and is
+        # committed with what the mail did. Before, it was committed on its own first: each
+        # mail took SQLite's write lock twice, and a worker that died in between left a record
+        # that a redelivery found, and answered, without the mail ever being filed.
+        record = InboundMail(
+            sha256=digest, size=len(raw), channel=channel, status=InboundStatus.RECEIVED, **headers
+        )
         try:
-            _process(record, record_id, mail)
+            _process(record, mail)
             return record
+        except IntegrityError as error:
+            db.session.rollback()
+            # The same bytes, handed to two intake processes at once: the other one filed them.
+            earlier = db.session.scalar(_BY_DIGEST, {"digest": digest})
+            if earlier is not None:
+                return earlier
+            log.exception("inbound mail %s could not be processed", digest)
+            return _quarantined(record, headers, error)
         except (StaleDataError, StaleTicket) as error:
             # Another mail or an agent changed the same ticket at the same moment: start again
             # from what is now in the database, as a person would.
             db.session.rollback()
-            record = db.session.get(InboundMail, record_id)
             if attempt == CONFLICT_ATTEMPTS:
-                _quarantine_failure(record, error)
+                return _quarantined(record, headers, error)
         except Exception as error:  # one bad message must never block the ones after it
             db.session.rollback()
-            log.exception("inbound mail %s could not be processed", record_id)
-            record = db.session.get(InboundMail, record_id)
-            _quarantine_failure(record, error)
-            break
+            log.exception("inbound mail %s could not be processed", digest)
+            return _quarantined(record, headers, error)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+_BY_DIGEST = select(InboundMail).where(InboundMail.sha256 == bindparam("digest"))
+
+
+def _quarantined(failed: InboundMail, headers: dict[str, object], error: Exception) -> InboundMail:
+    """A fresh record of a mail that could not be filed, quarantined for an agent with the
+    reason. Without its headers if the database refuses them too: the raw mail is kept whole,
+    and an agent can still make it a ticket."""
+    record = InboundMail(sha256=failed.sha256, size=failed.size, channel=failed.channel, **headers)
+    try:
+        settle(
+            record,
+            InboundStatus.QUARANTINED,
+            InboundReason.PROCESSING_FAILED,
+            repr(error)[:2000],
+        )
+    except SQLAlchemyError as refused:
+        db.session.rollback()
+        log.error("inbound mail %s: headers could not be recorded: %s", failed.sha256, refused)
+        record = InboundMail(sha256=failed.sha256, size=failed.size, channel=failed.channel)
+        settle(
+            record,
+            InboundStatus.QUARANTINED,
+            InboundReason.PROCESSING_FAILED,
+            repr(error)[:2000],
+        )
     return record
-
-
-def _quarantine_failure(record: InboundMail, error: Exception) -> None:
-    settle(record, InboundStatus.QUARANTINED, InboundReason.PROCESSING_FAILED, repr(error)[:2000])
 
 
 def raw_bytes(record: InboundMail) -> bytes:
@@ -132,6 +145,7 @@ def mark(
     detail: object = None,
 ) -> None:
     """Record the outcome without committing: it is committed with the change it describes."""
+    db.session.add(record)
     record.status = status
     record.reason_code = code
     record.reason_detail = None if detail is None else str(detail)
@@ -151,7 +165,7 @@ def settle(
     db.session.commit()
 
 
-def _process(record: InboundMail, record_id: int, mail: ParsedMail) -> None:
+def _process(record: InboundMail, mail: ParsedMail) -> None:
     if mail.supportit_loop:
         return settle(record, InboundStatus.AUTO_REPLY, InboundReason.OWN_NOTIFICATION)
     if mail.is_bounce:
@@ -160,7 +174,7 @@ def _process(record: InboundMail, record_id: int, mail: ParsedMail) -> None:
         return settle(
             record, InboundStatus.AUTO_REPLY, InboundReason.AUTO_REPLY, mail.auto_reply_reason
         )
-    if mail.message_id and (earlier := _earlier_copy(record_id, mail.message_id)) is not None:
+    if mail.message_id and (earlier := _earlier_copy(mail.message_id)) is not None:
         return settle(
             record,
             InboundStatus.DUPLICATE,
@@ -170,7 +184,7 @@ def _process(record: InboundMail, record_id: int, mail: ParsedMail) -> None:
         )
     if not mail.from_address:
         return settle(record, InboundStatus.QUARANTINED, InboundReason.NO_SENDER)
-    if _over_rate_limit(record_id, mail.from_address):
+    if _over_rate_limit(mail.from_address):
         limit = current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
         return settle(record, InboundStatus.QUARANTINED, InboundReason.RATE_LIMITED, limit)
     _deliver(record, mail)
@@ -319,34 +333,26 @@ def _allow_listed(address: str | None) -> bool:
 # The statements every mail runs are built once: building one costs more than running it.
 _EARLIER_COPY = (
     select(InboundMail.id, InboundMail.ticket_id)
-    .where(
-        InboundMail.message_id == bindparam("message_id"),
-        InboundMail.id != bindparam("record_id"),
-        InboundMail.status.in_(_SETTLED),
-    )
+    .where(InboundMail.message_id == bindparam("message_id"), InboundMail.status.in_(_SETTLED))
     .order_by(InboundMail.id)
     .limit(1)
 )
 _FILED_SINCE = select(func.count(InboundMail.id)).where(
     InboundMail.from_address == bindparam("address"),
     InboundMail.received_at >= bindparam("since"),
-    InboundMail.id != bindparam("record_id"),
     InboundMail.status.in_([InboundStatus.NEW_TICKET, InboundStatus.REPLY]),
 )
 
 
-def _earlier_copy(record_id: int, message_id: str) -> Row[tuple[int, int | None]] | None:
-    """(id, ticket id) of an earlier copy of this mail, if one was filed."""
-    return db.session.execute(
-        _EARLIER_COPY, {"message_id": message_id, "record_id": record_id}
-    ).first()
+def _earlier_copy(message_id: str) -> Row[tuple[int, int | None]] | None:
+    """(id, ticket id) of an earlier copy of this mail, if one was filed (this one is not
+    written yet)."""
+    return db.session.execute(_EARLIER_COPY, {"message_id": message_id}).first()
 
 
-def _over_rate_limit(record_id: int, address: str) -> bool:
+def _over_rate_limit(address: str) -> bool:
     since = utcnow() - timedelta(hours=1)
-    count = db.session.scalar(
-        _FILED_SINCE, {"address": address, "since": since, "record_id": record_id}
-    )
+    count = db.session.scalar(_FILED_SINCE, {"address": address, "since": since})
     return count >= current_app.config["MAIL_RATE_LIMIT_PER_HOUR"]
 
 
