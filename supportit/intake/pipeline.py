@@ -113,25 +113,24 @@ def _quarantined(failed: InboundMail, headers: dict[str, object], error: Excepti
     """A fresh record of a mail that could not be filed, quarantined for an agent with the
     reason. Without its headers if the database refuses them too: the raw mail is kept whole,
     and an agent can still make it a ticket."""
-    record = InboundMail(sha256=failed.sha256, size=failed.size, channel=failed.channel, **headers)
-    try:
-        settle(
-            record,
-            InboundStatus.QUARANTINED,
-            InboundReason.PROCESSING_FAILED,
-            repr(error)[:2000],
+    for fields in (headers, {}):
+        record = InboundMail(
+            sha256=failed.sha256, size=failed.size, channel=failed.channel, **fields
         )
-    except SQLAlchemyError as refused:
-        db.session.rollback()
-        log.error("inbound mail %s: headers could not be recorded: %s", failed.sha256, refused)
-        record = InboundMail(sha256=failed.sha256, size=failed.size, channel=failed.channel)
-        settle(
-            record,
-            InboundStatus.QUARANTINED,
-            InboundReason.PROCESSING_FAILED,
-            repr(error)[:2000],
-        )
-    return record
+        try:
+            settle(
+                record,
+                InboundStatus.QUARANTINED,
+                InboundReason.PROCESSING_FAILED,
+                repr(error)[:2000],
+            )
+            return record
+        except SQLAlchemyError as refused:
+            if not fields:
+                raise
+            db.session.rollback()
+            log.error("inbound mail %s: headers could not be recorded: %s", failed.sha256, refused)
+    raise AssertionError("unreachable: the bare record is settled or raises")
 
 
 def raw_bytes(record: InboundMail) -> bytes:

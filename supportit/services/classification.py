@@ -355,9 +355,10 @@ _scorers: weakref.WeakKeyDictionary[Pipeline, _OneText | None] = weakref.WeakKey
 def _one_text_scorer(pipeline: Pipeline) -> _OneText | None:
     """The single-text arithmetic of this pipeline, or None when it is not the kind this
     module builds (another weighting, a two-class model...): scikit-learn then does it all."""
-    if pipeline not in _scorers:
-        _scorers[pipeline] = _build_scorer(pipeline)
-    return _scorers[pipeline]
+    with _lock:  # web workers' threads share the models
+        if pipeline not in _scorers:
+            _scorers[pipeline] = _build_scorer(pipeline)
+        return _scorers[pipeline]
 
 
 def _build_scorer(pipeline: Pipeline) -> _OneText | None:
