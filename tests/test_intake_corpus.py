@@ -127,6 +127,31 @@ def test_the_same_bytes_filed_by_two_processes_at_once_make_one_ticket(
     assert db.session.scalar(select(func.count(Ticket.id))) == tickets_before + 1
 
 
+def test_a_mail_is_dated_when_it_arrived_not_when_its_filing_was_committed(
+    app, world, monkeypatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import time_machine
+
+    from supportit.intake import threading
+
+    mail_world.build(world)
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+    arrived = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+    original = threading.find_ticket
+    with time_machine.travel(arrived, tick=False) as clock:
+
+        def slow_to_file(mail, sender):  # type: ignore[no-untyped-def]
+            clock.shift(timedelta(seconds=3))  # waiting for the write lock, say
+            return original(mail, sender)
+
+        monkeypatch.setattr(threading, "find_ticket", slow_to_file)
+        record = pipeline.ingest(raw, channel="smtp")
+    assert record.received_at == arrived
+    assert record.processed_at == arrived + timedelta(seconds=3)
+
+
 def test_same_message_id_through_another_route_is_a_duplicate(app, world) -> None:
     mail_world.build(world)
     raw = (Path(__file__).parent / "fixtures/mail/41_several_support_addresses.eml").read_bytes()

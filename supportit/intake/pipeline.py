@@ -60,6 +60,7 @@ def ingest(
     raw: bytes, *, channel: str, envelope_from: str | None = None, envelope_to: Sequence[str] = ()
 ) -> InboundMail:
     """Store, then file one message. Redelivering the same bytes returns the first record."""
+    received_at = utcnow()  # not the commit's time: filing can wait for the write lock
     digest = hashlib.sha256(raw).hexdigest()
     # The raw bytes reach the disk first: whatever happens next, the mail can be processed again.
     blobs.write(current_app.config["MAIL_DIR"], raw)
@@ -68,6 +69,7 @@ def ingest(
     if earlier is not None:  # the same bytes again: redelivered after the answer was lost
         return earlier
     headers = {
+        "received_at": received_at,
         "envelope_from": envelope_from,
         "envelope_to": list(envelope_to),
         "message_id": mail.message_id,
