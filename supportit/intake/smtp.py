@@ -26,7 +26,8 @@ from supportit.intake import pipeline
 log = logging.getLogger(__name__)
 
 
-def _ingest(app: Flask, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> None:
+def file_mail(app: Flask, raw: bytes, mail_from: str | None, rcpt_tos: Sequence[str]) -> None:
+    """File one mail as a worker does: in an application context of its own."""
     with app.app_context():
         try:
             pipeline.ingest(raw, channel="smtp", envelope_from=mail_from, envelope_to=rcpt_tos)
@@ -50,7 +51,7 @@ def _start_worker(config: Mapping[str, object]) -> None:
 
 def _ingest_in_worker(raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> None:
     assert _worker_app is not None, "worker started without its application"
-    _ingest(_worker_app, raw, mail_from, rcpt_tos)
+    file_mail(_worker_app, raw, mail_from, rcpt_tos)
 
 
 class WorkerPool:
@@ -105,7 +106,7 @@ class IntakeHandler:
             else:
                 # The pipeline is synchronous (SQLAlchemy); run it off the event loop.
                 await asyncio.get_running_loop().run_in_executor(
-                    None, _ingest, self.app, raw, envelope.mail_from, rcpt_tos
+                    None, file_mail, self.app, raw, envelope.mail_from, rcpt_tos
                 )
         except Exception:
             log.exception("mail could not be stored")
