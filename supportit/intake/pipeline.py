@@ -7,7 +7,6 @@ failure on the way leaves it quarantined with the reason, for an agent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -61,9 +60,8 @@ def ingest(
 ) -> InboundMail:
     """Store, then file one message. Redelivering the same bytes returns the first record."""
     received_at = utcnow()  # not the commit's time: filing can wait for the write lock
-    digest = hashlib.sha256(raw).hexdigest()
     # The raw bytes reach the disk first: whatever happens next, the mail can be processed again.
-    blobs.write(current_app.config["MAIL_DIR"], raw)
+    digest = blobs.write(current_app.config["MAIL_DIR"], raw)
     mail = parse(raw)  # pure and never raises (a property test feeds it arbitrary bytes)
     earlier = db.session.scalar(_BY_DIGEST, {"digest": digest})
     if earlier is not None:  # the same bytes again: redelivered after the answer was lost
