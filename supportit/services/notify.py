@@ -1,6 +1,6 @@
 """Mail to merchants about their tickets, written to the outbox in the caller's transaction.
 
-Each function adds an OutboundMail row and does not commit: the ticket change and the mail it
+Each function inserts an OutboundMail row and does not commit: the ticket change and the mail it
 causes are committed together, so a change never goes unannounced and a rollback sends nothing.
 """
 
@@ -10,7 +10,7 @@ from email.utils import make_msgid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from supportit.db import db
 from supportit.i18n import DEFAULT_LANGUAGE, LANGUAGES
@@ -136,20 +136,28 @@ def _write(
         subject = render_template(f"email/{kind}.subject.txt", **context).strip()
         body_text = render_template(f"email/{kind}.txt", **context)
         body_html = render_template(f"email/{kind}.html", **context)
-    db.session.add(
-        OutboundMail(
-            ticket=ticket,
-            kind=kind,
-            to_addrs=to,
-            cc_addrs=cc,
-            subject=" ".join(subject.split()),
-            message_id=make_msgid(
+    # A plain insert, not an object for the session: nothing reads the row back before the
+    # commit, and a new ticket's acknowledgement (written after the flush that numbers the
+    # ticket) would otherwise cost a second flush, a tenth of the CPU of filing a mail.
+    db.session.execute(
+        _INSERT,
+        {
+            "ticket_id": ticket.id if ticket else None,
+            "kind": kind,
+            "to_addrs": to,
+            "cc_addrs": cc,
+            "subject": " ".join(subject.split()),
+            "message_id": make_msgid(
                 idstring=f"{ticket.reference}.{kind}" if ticket else kind, domain=domain
             ),
-            in_reply_to=thread[-1] if thread else None,
-            references_header=" ".join(thread[-MAX_REFERENCES:]) or None,
-            body_text=body_text,
-            body_html=body_html,
-            automatic=automatic,
-        )
+            "in_reply_to": thread[-1] if thread else None,
+            "references_header": " ".join(thread[-MAX_REFERENCES:]) or None,
+            "body_text": body_text,
+            "body_html": body_html,
+            "automatic": automatic,
+        },
     )
+
+
+# The table's, not the entity's: an entity's insert would flush the session first.
+_INSERT = insert(OutboundMail.__table__)
