@@ -116,6 +116,28 @@ def test_whit_monday_is_a_switch() -> None:
     assert not BusinessCalendar(whit_monday_worked=True).is_business_hours(easter)
 
 
+def test_public_holidays_are_worked_out_once_a_year_per_process(monkeypatch) -> None:
+    """A calendar is built for each request and each mail filed: a year's holidays are not
+    worked out again for each one."""
+    import holidays
+
+    worked_out: list[object] = []
+    country_holidays = holidays.country_holidays
+
+    def counting(*args: object, **kwargs: object) -> object:
+        worked_out.append(kwargs.get("years"))
+        return country_holidays(*args, **kwargs)
+
+    monkeypatch.setattr(holidays, "country_holidays", counting)
+    calendar.public_holidays.cache_clear()
+    for _ in range(3):
+        assert BusinessCalendar().holiday(date(2031, 7, 14)) == "Fête nationale"
+        assert BusinessCalendar().holiday(date(2031, 7, 15)) is None
+    assert BusinessCalendar().holiday(date(2032, 12, 25)) == "Noël"
+    assert worked_out == [2031, 2032]
+    assert BusinessCalendar(holiday_country=None).holiday(date(2031, 7, 14)) is None
+
+
 def test_closed_days_are_skipped() -> None:
     bridge = BusinessCalendar(closed_days=frozenset({date(2026, 11, 30)}))
     start = parse_instant("2026-11-27T17:00:00+01:00")
