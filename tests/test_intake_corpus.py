@@ -215,3 +215,46 @@ def test_a_ticket_changed_while_a_mail_is_filed_is_retried_not_quarantined(
     assert conflicts and record.status is InboundStatus.REPLY
     assert record.ticket == known[1] and record.message in known[1].messages
     assert record.reason_code is None
+
+
+def test_a_sender_over_the_hourly_limit_is_quarantined_and_older_mail_does_not_count(
+    app, world
+) -> None:
+    """The limit counts the sender's mails of the last hour, from an index on (address, time):
+    a merchant's years of earlier mail are neither counted nor read."""
+    from datetime import UTC, datetime
+
+    import time_machine
+    from sqlalchemy import event
+
+    mail_world.build(world)
+    app.config["MAIL_RATE_LIMIT_PER_HOUR"] = 3
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+
+    def mail(n: int) -> bytes:
+        return raw.replace(b"Message-ID: <", b"Message-ID: <flood-%d-" % n)
+
+    with time_machine.travel(datetime(2026, 12, 1, 8, 0, tzinfo=UTC), tick=False):
+        earlier = [pipeline.ingest(mail(n), channel="smtp") for n in range(3)]
+    assert [r.status for r in earlier] == [InboundStatus.NEW_TICKET] * 3
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, 1, tzinfo=UTC), tick=False):
+        now = [pipeline.ingest(mail(n), channel="smtp") for n in range(3, 7)]
+    assert [r.status for r in now] == [InboundStatus.NEW_TICKET] * 3 + [InboundStatus.QUARANTINED]
+    assert now[-1].reason_code is InboundReason.RATE_LIMITED and now[-1].reason_detail == "3"
+
+    if db.engine.dialect.name == "sqlite":
+        seen: list[tuple[str, object]] = []
+        record = lambda *args: seen.append((args[2], args[3]))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            pipeline._over_rate_limit("someone@example.com")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        ((statement, parameters),) = seen
+        plan = " ".join(
+            row[-1]
+            for row in db.session.connection().exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {statement}", parameters
+            )
+        )
+        assert "ix_inbound_mail_from_address_received (from_address=? AND received_at>?)" in plan

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ColumnElement, ForeignKey, String, Text, and_, or_
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Index, String, Text, and_, or_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,7 +50,7 @@ class InboundMail(db.Model):
     envelope_from: Mapped[str | None] = mapped_column(String(998))
     envelope_to: Mapped[list[str]] = mapped_column(JSON, default=list)
     message_id: Mapped[str | None] = mapped_column(String(998), index=True)
-    from_address: Mapped[str | None] = mapped_column(String(254), index=True)
+    from_address: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(998))
     status: Mapped[InboundStatus] = mapped_column(
         enum_column(InboundStatus, "inbound_status"), default=InboundStatus.RECEIVED
@@ -70,6 +70,12 @@ class InboundMail(db.Model):
     ticket: Mapped[Ticket | None] = relationship()
     message: Mapped[Message | None] = relationship()
     handled_by: Mapped[User | None] = relationship()
+
+    # The hourly limit counts a sender's mails of the last hour for each mail filed: by address
+    # alone, it read every mail the address ever sent, a merchant's years of mail.
+    __table_args__ = (
+        Index("ix_inbound_mail_from_address_received", "from_address", "received_at"),
+    )
 
 
 class OutboundStatus(enum.StrEnum):
