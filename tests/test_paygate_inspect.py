@@ -104,6 +104,29 @@ def test_seed_example_as_printed_has_errors_on_its_two_broken_objects() -> None:
     }
 
 
+def test_country_codes_are_checked_at_any_depth_and_only_there() -> None:
+    """Two letters under a key ending in "country" (in any case), in objects and lists nested
+    at any depth; other values, and longer texts under such keys, are left alone."""
+    from supportit.paygate.objects import decode_object
+
+    value = {
+        "billingCountry": "SP",
+        "country": "FR",
+        "countryName": "XX",
+        "deliveryCountry": "Spain",
+        "travellers": [{"passport": {"issuingCountry": "UK"}}, ["ZZ", {"COUNTRY": "DE"}]],
+        "flightCountry": {"country": "QQ"},
+    }
+    raw = base64.b64encode(json.dumps(value).encode()).decode()
+    decoded = decode_object("TravelDetails", raw)
+    warned = sorted(issue.path for issue in decoded.issues if issue.code == "country")
+    assert warned == [
+        "$.billingCountry",
+        "$.flightCountry.country",
+        "$.travellers[0].passport.issuingCountry",
+    ]
+
+
 def test_seed_example_fixed_has_no_error_and_warns_about_what_it_omits() -> None:
     report = inspect(seed_fixed())
     assert not report.has_errors, codes(report, "error")

@@ -433,12 +433,13 @@ def _check_request(run: _Inspection, params: Params) -> None:
         if name not in params:
             run.add(WARNING, name, "recommended", reasons[name])
     for pair in params.pairs:
-        spec = REQUEST.get(pair.name.lower())
-        if pair.name.lower() in (name.lower() for name in JSON_OBJECTS):
-            _check_object(run, pair.name, pair.value)
+        key = pair.name.lower()
+        spec = REQUEST.get(key)
+        if key in _OBJECT_NAMES:
+            _check_object(run, _OBJECT_NAMES[key], pair.value)
         elif spec is not None:
             _check_value(run, spec, pair.name, pair.value, mandatory=spec.name in _MANDATORY)
-        elif pair.name.lower() not in ("len", "data"):
+        elif key not in ("len", "data"):
             run.add(
                 INFO,
                 pair.name,
@@ -450,8 +451,11 @@ def _check_request(run: _Inspection, params: Params) -> None:
     _check_mac(run, params, response=False)
 
 
-def _check_object(run: _Inspection, given_name: str, raw: str) -> None:
-    name = next(n for n in JSON_OBJECTS if n.lower() == given_name.lower())
+# The JSON objects' names by their lower case: names are matched without case, as Paygate does.
+_OBJECT_NAMES = {name.lower(): name for name in JSON_OBJECTS}
+
+
+def _check_object(run: _Inspection, name: str, raw: str) -> None:
     decoded = decode_object(name, raw)
     if decoded.parsed:
         run.report.objects[name] = decoded.value

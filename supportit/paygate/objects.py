@@ -181,21 +181,28 @@ def _validate(result: DecodedObject) -> None:
 
 def _check_countries(result: DecodedObject, value: Any, path: str) -> None:
     """The schemas only ask for two letters; "SP" for Spain (ES) passes them and confuses FLOA."""
+    # Only containers are walked into, and a path is written only for them: the objects of a
+    # request hold a few hundred values, and this runs for every request inspected.
     if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}"
-            if key.lower().endswith("country") and isinstance(item, str) and len(item) == 2:
-                if item.upper() not in COUNTRIES:
+            if isinstance(item, str):
+                if (
+                    len(item) == 2
+                    and key.lower().endswith("country")
+                    and item.upper() not in COUNTRIES
+                ):
+                    where = f"{path}.{key}"
                     message = Message(
                         N_("%(path)s: “%(value)s” is not an ISO 3166 country code"),
                         {"path": where, "value": item},
                     )
                     result.issues.append(ObjectIssue("warning", "country", message, where))
-            else:
-                _check_countries(result, item, where)
+            elif isinstance(item, dict | list):
+                _check_countries(result, item, f"{path}.{key}")
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_countries(result, item, f"{path}[{index}]")
+            if isinstance(item, dict | list):
+                _check_countries(result, item, f"{path}[{index}]")
 
 
 def _path(prefix: str, error: ValidationError) -> str:
