@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import unquote
 
 from babel import Locale
@@ -122,12 +123,13 @@ class Spec:
     values: tuple[str, ...] = ()  # allowed values, for enums
     kind: str = ""  # an extra check: "amount", "currency", "country", "date", "email", "url"
 
-    @property
+    # Read for each value of each request inspected: worked out once per parameter.
+    @cached_property
     def charset(self) -> str | None:
         match = _FORMAT.match(self.format)
         return match.group(1) if match else None
 
-    @property
+    @cached_property
     def length(self) -> tuple[int, bool] | None:
         """(length, fixed) for `a3` / `ans..30` formats."""
         match = _FORMAT.match(self.format)
