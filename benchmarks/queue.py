@@ -255,24 +255,34 @@ def _client(app: Flask, email: str) -> FlaskClient:
 def _measure(app: Flask, pages: list[Page], repeat: int) -> None:
     counter = QueryCounter(app)
     clients: dict[str, FlaskClient] = {}
+    for page in pages:
+        clients.setdefault(page.user, _client(app, page.user))
     # As a production worker does once started (deploy/gunicorn.conf.py): what was built to
     # start is frozen out of the collector's walks, which otherwise pause a request 100 ms.
     gc.collect()
     gc.freeze()
-    for page in pages:
-        client = clients.get(page.user) or clients.setdefault(page.user, _client(app, page.user))
-        timings, queries = [], 0
-        for attempt in range(repeat + 2):
+    timings: dict[str, list[float]] = {page.label: [] for page in pages}
+    queries: dict[str, int] = dict.fromkeys(timings, 0)
+    # Page after page, round after round, as agents move between them: on a shared machine
+    # whose speed changes from one second to the next, a slow second then costs every page a
+    # request, where measuring one page at a time made it cost one page all of its requests.
+    for attempt in range(repeat + 2):
+        for page in pages:
             counter.count = 0
             started = time.perf_counter()
-            response = client.get(page.url)
+            response = clients[page.user].get(page.url)
             elapsed = (time.perf_counter() - started) * 1000
             if response.status_code != 200:
                 sys.exit(f"{page.url} answered {response.status_code}")
             if attempt >= 2:  # the first two warm the caches and the statement cache
-                timings.append(elapsed)
-                queries = max(queries, counter.count)
-        page.figures = (percentile(timings, 0.5), percentile(timings, 0.95), queries)
+                timings[page.label].append(elapsed)
+                queries[page.label] = max(queries[page.label], counter.count)
+    for page in pages:
+        page.figures = (
+            percentile(timings[page.label], 0.5),
+            percentile(timings[page.label], 0.95),
+            queries[page.label],
+        )
 
 
 def _queries_per_page_size(url: str, instance: str) -> list[tuple[str, int, int]]:
