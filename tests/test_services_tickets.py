@@ -109,7 +109,7 @@ def test_a_production_ticket_is_not_loaded_again_after_its_commit(world) -> None
 
 def test_a_new_ticket_and_its_acknowledgement_are_written_in_one_flush(world) -> None:
     """The acknowledgement names the ticket, so it is written after the flush that numbers the
-    ticket; as an object for the session it cost a second flush, a tenth of filing a mail."""
+    ticket; as an object for the session it cost a second flush, about 7% of filing a mail."""
     from sqlalchemy import event, select
     from sqlalchemy.orm import Session
 
