@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from supportit.config import ConfigError
 from supportit.db import db
 from supportit.models import Priority, Status
 
@@ -23,6 +25,16 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """SupportIT: tickets and run supervision for FLOA Pay partner support."""
+
+
+def run() -> None:
+    """The `supportit` command. A bad setting ends it with one line naming the variable and
+    status 2, as a wrong option does: the operator reads what to fix, not a traceback."""
+    try:
+        main()
+    except ConfigError as error:
+        click.echo(f"supportit: {error}", err=True)
+        sys.exit(2)
 
 
 demo_group = click.Group("demo", help="Demonstration data (invented merchants and people).")

@@ -6,6 +6,7 @@ surfacing later as a confusing failure in a request.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from collections.abc import Mapping
@@ -84,6 +85,38 @@ def database_url(env: Mapping[str, str], instance_path: Path) -> str:
     return url
 
 
+# Flask-Limiter's stores for several web workers, by URL scheme, with the client library each
+# one needs. Only the client for Redis is a dependency: it is what docs/deploy.md recommends.
+_RATELIMIT_CLIENTS = {
+    "memory": None,
+    "redis": "redis",
+    "rediss": "redis",
+    "redis+unix": "redis",
+    "redis+sentinel": "redis",
+    "redis+cluster": "redis",
+    "memcached": "pymemcache",
+}
+
+
+def ratelimit_storage(env: Mapping[str, str]) -> str:
+    """Where the API's rate-limit counts live. Checked here: a missing client library would
+    otherwise stop every process, the command line included, with a library's traceback."""
+    uri = env_str(env, "RATELIMIT_STORAGE_URI", "memory://") or "memory://"
+    scheme, separator, _ = uri.partition("://")
+    if not separator or scheme not in _RATELIMIT_CLIENTS:
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URI must start with memory://, redis://, rediss://, "
+            f"redis+unix://, redis+sentinel://, redis+cluster:// or memcached://, got {uri!r}"
+        )
+    client = _RATELIMIT_CLIENTS[scheme]
+    if client is not None and importlib.util.find_spec(client) is None:
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URI={scheme}://… needs the Python package {client!r}: "
+            f"install it in SupportIT's virtualenv (.venv/bin/pip install {client})"
+        )
+    return uri
+
+
 def secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     """The session signing key: from the environment, else a key kept in the instance folder.
 
@@ -145,7 +178,7 @@ def from_environment(
         "SESSION_IDLE_MINUTES": env_int(env, "SESSION_IDLE_MINUTES", 120, minimum=1),
         # JSON API: requests per token (Flask-Limiter's syntax), and where the counts live.
         "API_RATE_LIMIT": env_str(env, "API_RATE_LIMIT", "300 per minute") or "300 per minute",
-        "RATELIMIT_STORAGE_URI": env_str(env, "RATELIMIT_STORAGE_URI", "memory://") or "memory://",
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -6,9 +6,11 @@ from __future__ import annotations
 import html
 import io
 import re
+import uuid
 
 import jsonschema
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from supportit.db import db
@@ -16,7 +18,10 @@ from supportit.models import ApiToken, AuditEvent, Ticket
 from supportit.services import api_tokens
 from supportit.services.errors import ServiceError
 from tests import factories
-from tests.conftest import login
+from tests.conftest import login, make_app
+
+# The Redis of the development machine and of CI; the test is skipped without one.
+REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def _auth(value: str) -> dict[str, str]:
@@ -267,6 +272,30 @@ def test_rate_limits_answer_429(client, app, world, alice_token) -> None:
     assert answers == [200, 200, 200, 429]
     limited = client.get("/api/v1/me", headers=_auth(alice_token))
     assert limited.get_json()["error"]["code"] == "rate_limited"
+
+
+def test_rate_limits_kept_in_redis_hold_across_workers(tmp_path, world, alice_token) -> None:
+    """docs/deploy.md's setting for several web workers: the counts live in Redis, where
+    every worker reads and adds to them, not in the process that answered."""
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis server at {REDIS_URL}")
+    prefix = f"supportit-test-{uuid.uuid4().hex}"
+    settings = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix}
+    try:
+        worker = make_app(tmp_path, API_RATE_LIMIT="3 per minute", **settings).test_client()
+        answers = [worker.get("/api/v1/me", headers=_auth(alice_token)).status_code]
+        # Another worker, started afterwards: it finds the first one's count.
+        worker = make_app(tmp_path, API_RATE_LIMIT="3 per minute", **settings).test_client()
+        answers += [worker.get("/api/v1/me", headers=_auth(alice_token)).status_code for _ in "abc"]
+        assert answers == [200, 200, 200, 429]
+        assert server.keys(f"*{prefix}*"), "the counts are in Redis"
+    finally:
+        for key in server.scan_iter(f"*{prefix}*"):
+            server.delete(key)
+        server.close()
 
 
 def test_the_openapi_document_describes_every_route_and_nothing_else(app, client) -> None:

@@ -1,3 +1,8 @@
+import importlib.util
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -44,6 +49,8 @@ def test_plain_postgresql_url_is_bound_to_psycopg3(tmp_path: Path) -> None:
         ({"SUPPORTIT_ENV": "staging"}, "SUPPORTIT_ENV"),
         ({"SUPPORTIT_ENV": "production"}, "SUPPORTIT_SECRET_KEY is required"),
         ({"SUPPORTIT_SECRET_KEY": "short"}, "at least 16"),
+        ({"SUPPORTIT_RATELIMIT_STORAGE_URI": "redis//127.0.0.1"}, "must start with memory://"),
+        ({"SUPPORTIT_RATELIMIT_STORAGE_URI": "mongodb://db"}, "SUPPORTIT_RATELIMIT_STORAGE_URI"),
     ],
 )
 def test_bad_settings_stop_the_start_with_the_variable_named(
@@ -51,3 +58,42 @@ def test_bad_settings_stop_the_start_with_the_variable_named(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         from_environment(tmp_path, env)
+
+
+def test_rate_limit_store_in_redis_is_taken_as_given(tmp_path: Path) -> None:
+    env = {"SUPPORTIT_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    assert from_environment(tmp_path, env)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+    assert from_environment(tmp_path, {})["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_a_store_whose_client_is_not_installed_names_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on an install without the client: the library's own error, a traceback at the first
+    # import of the application, stopped every command before this check.
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "redis" else real(name, *a)
+    )
+    env = {"SUPPORTIT_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
+    with pytest.raises(ConfigError, match=r"RATELIMIT_STORAGE_URI=redis://… needs .*'redis'"):
+        from_environment(tmp_path, env)
+
+
+def test_the_command_stops_on_a_bad_setting_with_one_line(tmp_path: Path) -> None:
+    """The `supportit` script's function, in a process of its own as an operator runs it."""
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts["supportit"] == "supportit.cli:run"
+    env = {**os.environ, "SUPPORTIT_INSTANCE_PATH": str(tmp_path), "SUPPORTIT_ENV": "production"}
+    env.pop("SUPPORTIT_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "from supportit.cli import run; run()", "db", "current"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "supportit: SUPPORTIT_SECRET_KEY is required when SUPPORTIT_ENV=production\n"
+    )
