@@ -44,6 +44,7 @@ def test_a_backup_restores_every_row_and_file_into_a_new_database(app, world, tm
     archive = tmp_path / "backup.tar.gz"
     summary = backup.create(archive)
     assert summary.rows == sum(before.values()) and summary.files == 2
+    assert archive.stat().st_mode & 0o777 == 0o600  # secrets inside: its owner's alone
 
     # Plain values only past this point: touching the first app's objects inside the second
     # app's context would load them through the second app's database.

@@ -128,6 +128,10 @@ def create(destination: Path) -> Summary:
     counts: dict[str, int] = {}
     files = 0
     tmp = destination.with_suffix(destination.suffix + ".partial")
+    # Readable by its owner only, whatever the umask: it holds password hashes, the sealed
+    # Paygate keys and every merchant's conversations.
+    tmp.touch(mode=0o600, exist_ok=True)
+    tmp.chmod(0o600)
     with tarfile.open(tmp, "w:gz") as archive:
         for table in _tables():
             lines = [json.dumps(row, ensure_ascii=False) for row in _rows(table)]
