@@ -30,7 +30,6 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     )
     app.config.from_mapping(config.from_environment(instance_path, given=given))
     app.config.from_mapping(given)
-    instance_path.mkdir(parents=True, exist_ok=True)
 
     database.db.init_app(app)
     extensions.migrate.init_app(

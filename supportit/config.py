@@ -117,6 +117,26 @@ def ratelimit_storage(env: Mapping[str, str]) -> str:
     return uri
 
 
+def _usable_instance_folder(instance_path: Path) -> None:
+    """The instance folder (attachments, raw mail, the development database) exists and can be
+    written: checked first, so that a command run as the wrong user, or without the
+    environment file, says so instead of failing deep inside with a traceback."""
+    try:
+        instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"{PREFIX}INSTANCE_PATH: the folder {str(instance_path)!r} cannot be created "
+            f"({error.strerror}); set {PREFIX}INSTANCE_PATH to a folder this user may write "
+            "(in production, load the environment file: docs/deploy.md)"
+        ) from None
+    if not os.access(instance_path, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{PREFIX}INSTANCE_PATH: this user may not write in {str(instance_path)!r}; set "
+            f"{PREFIX}INSTANCE_PATH to a folder it may write (in production, load the "
+            "environment file: docs/deploy.md)"
+        )
+
+
 def secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     """The session signing key: from the environment, else a key kept in the instance folder.
 
@@ -132,7 +152,6 @@ def secret_key(env: Mapping[str, str], instance_path: Path) -> str:
         raise ConfigError(f"{PREFIX}SECRET_KEY is required when {PREFIX}ENV=production")
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
@@ -143,6 +162,7 @@ def from_environment(
 ) -> dict[str, object]:
     """All settings; those already `given` (by tests) are not read, so no key file is made."""
     env = os.environ if env is None else env
+    _usable_instance_folder(instance_path)
     max_attachment_mb = env_int(env, "MAX_ATTACHMENT_MB", 10, minimum=1)
     max_attachments = env_int(env, "MAX_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
     return {

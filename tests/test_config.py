@@ -97,3 +97,12 @@ def test_the_command_stops_on_a_bad_setting_with_one_line(tmp_path: Path) -> Non
     assert result.stderr == (
         "supportit: SUPPORTIT_SECRET_KEY is required when SUPPORTIT_ENV=production\n"
     )
+
+
+def test_an_instance_folder_that_cannot_be_made_is_named(tmp_path: Path) -> None:
+    # As `supportit` run without the environment file: the default folder in a checkout the
+    # service's user may not write. (Tests run as root, whom permissions do not stop: a file
+    # where the folder's parent should be stands in for them.)
+    (tmp_path / "checkout").write_text("")
+    with pytest.raises(ConfigError, match=r"SUPPORTIT_INSTANCE_PATH: the folder .* cannot be"):
+        from_environment(tmp_path / "checkout" / "instance", {})
