@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from supportit.config import ConfigError
 from supportit.db import db
@@ -22,7 +22,19 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+class _Commands(FlaskGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        # `supportit --help` with a bad setting: the setting in one line, then the commands
+        # that need no application. Flask's own listing would print a traceback.
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as error:
+            click.echo(f"supportit: {error}\n", err=True)
+            return sorted(click.Group.list_commands(self, ctx))
+        return super().list_commands(ctx)
+
+
+@click.group(cls=_Commands, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """SupportIT: tickets and run supervision for FLOA Pay partner support."""
 

@@ -14,6 +14,17 @@ def test_supportit_command_lists_the_areas(tmp_path, monkeypatch) -> None:
         assert command in result.output
 
 
+def test_help_with_a_bad_setting_names_it_without_a_traceback(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("SUPPORTIT_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SUPPORTIT_ENV", "production")
+    monkeypatch.delenv("SUPPORTIT_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "supportit: SUPPORTIT_SECRET_KEY is required" in result.stderr
+    assert "Traceback" not in result.output and "Traceback" not in result.stderr
+    assert "Usage:" in result.stdout
+
+
 def test_demo_load_prints_the_accounts(app) -> None:
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0
