@@ -1059,7 +1059,10 @@ def backup_command(output: Path | None) -> None:
         folder = Path(current_app.instance_path) / "backups"
         folder.mkdir(parents=True, exist_ok=True)
         output = folder / f"supportit-{utcnow():%Y%m%d-%H%M%S}.tar.gz"
-    summary = backup.create(output)
+    try:
+        summary = backup.create(output)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror}") from None
     click.echo(
         f"{output}: {summary.rows} rows in {summary.tables} tables, {summary.files} files, "
         f"schema {summary.revision or 'unversioned'}"

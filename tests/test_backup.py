@@ -111,6 +111,21 @@ def test_the_backup_and_restore_commands(app, world, tmp_path) -> None:
     made = runner.invoke(args=["backup", "--output", str(out)])
     assert made.exit_code == 0, made.output
     assert str(out) in made.output and "rows" in made.output
+    nowhere = tmp_path / "no-such-folder" / "cli.tar.gz"
+    failed = runner.invoke(args=["backup", "--output", str(nowhere)])
+    assert failed.exit_code == 1 and failed.exception.__class__ is SystemExit
+    assert f"cannot write {nowhere}: No such file or directory" in failed.output
     refused = runner.invoke(args=["restore", str(out)])
     assert refused.exit_code != 0 and "not empty" in refused.output
     assert db.session.scalar(select(func.count(Article.id))) == 0
+
+
+def test_a_failed_backup_leaves_no_partial_archive(app, world, tmp_path, monkeypatch) -> None:
+    def full_disk(table):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup, "_rows", full_disk)
+    archive = tmp_path / "backup.tar.gz"
+    with pytest.raises(OSError, match="No space left"):
+        backup.create(archive)
+    assert list(tmp_path.glob("backup.tar.gz*")) == []

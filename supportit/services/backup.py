@@ -124,14 +124,24 @@ def _files_dir() -> Path:
 
 
 def create(destination: Path) -> Summary:
-    """Write the backup archive; the database is read in one transaction, so it is coherent."""
-    counts: dict[str, int] = {}
-    files = 0
+    """Write the backup archive; the database is read in one transaction, so it is coherent.
+    Raises OSError when the archive cannot be written (no such folder, a full disk)."""
     tmp = destination.with_suffix(destination.suffix + ".partial")
     # Readable by its owner only, whatever the umask: it holds password hashes, the sealed
     # Paygate keys and every merchant's conversations.
     tmp.touch(mode=0o600, exist_ok=True)
     tmp.chmod(0o600)
+    try:
+        return _write(tmp, destination)
+    except BaseException:
+        # A full disk or an interrupted run leaves no half-written archive behind.
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _write(tmp: Path, destination: Path) -> Summary:
+    counts: dict[str, int] = {}
+    files = 0
     with tarfile.open(tmp, "w:gz") as archive:
         for table in _tables():
             lines = [json.dumps(row, ensure_ascii=False) for row in _rows(table)]
