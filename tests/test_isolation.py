@@ -5,7 +5,10 @@ The routes come from the app's URL map, so a route added later is swept by defau
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import time_machine
 from flask import Flask
 
 from supportit.db import db
@@ -158,10 +161,6 @@ def test_alices_list_and_search_never_show_bobs_tickets(client, world, bobs_tick
 
 
 def test_not_found_and_not_yours_look_the_same(client, world, bobs_ticket) -> None:
-    import time
-
-    import time_machine
-
     login(client, world.alice)
     # Both at the same instant: the forms' CSRF tokens carry the second they were signed in,
     # and a slow request could otherwise end in the next second (seen in CI on PostgreSQL).
