@@ -322,9 +322,11 @@ def _plans(app: Flask, label: str) -> None:
             )
 
         postgres = db.engine.dialect.name == "postgresql"
-        search = ids(queue.QueueFilter(view="all", q="MAC HMAC"))
-        if postgres:  # as the page asks it there: with the count of all matches
-            search = search.add_columns(func.count().over())
+        searched = queue.queue_select(agent, queue.QueueFilter(view="all", q="MAC HMAC"))
+        search = searched.with_only_columns(Ticket.id).limit(25)
+        if postgres:  # as the page asks it there: with the capped count of its matches
+            count = queue._capped_count_select(searched, queue.SEARCH_COUNT_LIMIT)
+            search = search.add_columns(count.scalar_subquery())
         today = utcnow().date()
         statements = {
             "queue 'open', first page (ids)": ids(queue.QueueFilter(view="open")),
