@@ -74,8 +74,7 @@ def models_only(obj, name, type_, reflected, compare_to) -> bool:  # type: ignor
 
 
 def _init_login(app: Flask) -> None:
-    from flask_babel import lazy_gettext as _l
-
+    from supportit.i18n import lazy_gettext as _l
     from supportit.models import User
 
     manager = extensions.login_manager

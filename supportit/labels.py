@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
+from supportit.i18n import gettext as _
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     AlertStatus,
     Category,

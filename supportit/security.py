@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+
+from supportit.i18n import gettext as _
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

@@ -8,13 +8,13 @@ from functools import lru_cache
 
 from babel import Locale, dates
 from flask import Flask
-from flask_babel import format_date, format_decimal, get_locale, get_timezone
-from flask_babel import gettext as _
+from flask_babel import format_date, format_decimal
 from flask_login import current_user
 
 from supportit import labels
 from supportit.db import utcnow
-from supportit.i18n import LANGUAGES
+from supportit.i18n import LANGUAGES, current_locale, current_timezone
+from supportit.i18n import gettext as _
 from supportit.models import Ticket
 from supportit.services.text import safe
 
@@ -29,7 +29,7 @@ def localtime(value: datetime | None, format: str = "medium") -> str:
         return ""
     if value.tzinfo is None:  # as Babel reads a naive instant: UTC
         value = value.replace(tzinfo=UTC)
-    return _datetime_formatter(get_locale(), format)(value.astimezone(get_timezone()))
+    return _datetime_formatter(current_locale(), format)(value.astimezone(current_timezone()))
 
 
 _STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -121,8 +121,7 @@ def _staff_alerts() -> dict[str, object]:
 
 def explain_paygate_code(code: str | None) -> str:
     """A Paygate `Code` in words, in the reader's language ("erreur · manquant · Amount")."""
-    from flask_babel import gettext
-
+    from supportit.i18n import gettext
     from supportit.paygate.codes import explain_code
 
     explanation = explain_code(code or "")
@@ -171,7 +170,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         labels=labels,
         languages=LANGUAGES,
-        current_locale=lambda: str(get_locale()),
+        current_locale=lambda: str(current_locale()),
         sla_left=sla_left,
         explain=explain_paygate_code,
         paygate_outcome=paygate_outcome,

@@ -67,3 +67,28 @@ def test_compiled_catalog_matches_the_po_file() -> None:
 def test_english_pages_use_the_source_text(client) -> None:
     page = client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Log in" in page and 'lang="en"' in page
+
+
+def test_remembered_catalogue_follows_each_change_of_language(app) -> None:
+    """supportit.i18n remembers the catalogue per context: a forced language (the merchant's,
+    for a mail), the return from it and a refresh after a change of choice each get their own."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    from supportit.i18n import gettext, lazy_gettext, ngettext
+
+    later = lazy_gettext("Internal note")
+    in_template = "{{ _('Internal note') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert gettext("Internal note") == "Note interne" == str(later)
+        assert render_template_string(in_template) == "Note interne"
+        with force_locale("en"):
+            assert gettext("Internal note") == "Internal note" == str(later)
+            assert render_template_string(in_template) == "Internal note"
+        assert gettext("Internal note") == "Note interne"
+        session["lang"] = "en"
+        refresh()
+        assert gettext("Internal note") == "Internal note"
+        assert ngettext("%(num)d ticket", "%(num)d tickets", 2) == "2 tickets"
+    with app.app_context():  # the CLI and the scheduler: French, the team's language
+        assert gettext("Internal note") == "Note interne"

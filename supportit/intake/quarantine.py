@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from supportit import labels
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.intake import pipeline, senders
 from supportit.intake.parse import ParsedMail, parse
 from supportit.models import InboundMail, InboundStatus, Ticket, User

@@ -16,14 +16,14 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from supportit.db import db, utcnow
 from supportit.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from supportit.i18n import gettext as _
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     Alert,
     AlertEvent,

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import ApiToken, User
 from supportit.services import audit
 from supportit.services.errors import ServiceError

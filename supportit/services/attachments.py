@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import Attachment, Message, Ticket, User
 from supportit.services import blobs
 from supportit.services.errors import InvalidUpload

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import holidays
 from dateutil.easter import easter
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from supportit.db import db
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import ClosedDay, User
 from supportit.services.errors import ServiceError
 

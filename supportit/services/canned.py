@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from babel.dates import format_date, format_datetime
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import Article, CannedReply, Category, Message, Priority, Status, Ticket, User
 from supportit.services import notify, sla, tickets
 from supportit.services.errors import ServiceError

@@ -27,7 +27,6 @@ import scipy.sparse
 import scipy.special
 import sklearn
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, recall_score
@@ -36,6 +35,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import Category, Priority, Status, Ticket, User
 from supportit.models.classification import ClassifierModel, TicketClassification
 from supportit.services import audit

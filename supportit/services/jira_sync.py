@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from jira import JIRA, JIRAError
 from requests import RequestException
 from sqlalchemy import select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import JiraLink, JiraState, Onboarding, OnboardingEvent, Ticket, User
 from supportit.services import tickets
 from supportit.services.errors import ServiceError

@@ -18,12 +18,12 @@ from typing import Any
 
 import frontmatter
 import yaml
-from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import KB_CATEGORIES, Article, Deflection, Ticket, User
 from supportit.services import kb_search
 from supportit.services.errors import ServiceError

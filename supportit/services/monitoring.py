@@ -22,12 +22,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from monitors import CHECKS
 from monitors.base import CheckResult, MonitorSpec
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     CheckStatus,
     Incident,

@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     Merchant,
     NotificationState,

@@ -15,10 +15,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from supportit.db import db
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     ContactKind,
     ContactMethod,

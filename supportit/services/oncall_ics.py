@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import icalendar
-from flask_babel import lazy_gettext as _l
 
+from supportit.i18n import lazy_gettext as _l
 from supportit.services import oncall
 from supportit.services.errors import ServiceError
 

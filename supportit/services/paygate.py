@@ -12,12 +12,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from supportit.db import db, utcnow
+from supportit.i18n import gettext
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     Merchant,
     NotificationState,

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import Category, SatisfactionSurvey, Ticket, User
 from supportit.services.errors import ServiceError
 

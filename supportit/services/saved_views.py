@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from supportit.db import db
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import SavedView, User
 from supportit.services import queue
 from supportit.services.errors import ServiceError

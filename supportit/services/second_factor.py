@@ -11,9 +11,9 @@ import time
 
 import pyotp
 import segno
-from flask_babel import lazy_gettext as _l
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import User
 from supportit.services import audit, vault
 from supportit.services.errors import ServiceError

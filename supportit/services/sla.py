@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import g
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from supportit.db import db, utcnow
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import (
     Category,
     Priority,

@@ -11,11 +11,11 @@ from functools import wraps
 from typing import ParamSpec, TypeVar
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from supportit.db import db
+from supportit.i18n import gettext as _
 from supportit.models import Attachment, Ticket, User
 from supportit.services import tickets
 

@@ -24,12 +24,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from supportit.db import db, utcnow
+from supportit.i18n import gettext as _
 from supportit.labels import AUDIT_ACTION_LABELS as AUDIT_ACTIONS
 from supportit.labels import MONITOR_KIND_LABELS, WEEKDAY_LABELS
 from supportit.models import (

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db, utcnow
 from supportit.i18n import LANGUAGES
+from supportit.i18n import gettext as _
 from supportit.models import Alert, OnCallOverride
 from supportit.services import alerts, calendar
 from supportit.services import oncall as oncall_service

@@ -6,11 +6,11 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from supportit.db import db
 from supportit.i18n import LANGUAGES
+from supportit.i18n import gettext as _
 from supportit.models import User
 from supportit.services import api_tokens, audit, second_factor, users
 from supportit.services.errors import ServiceError

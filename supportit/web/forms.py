@@ -6,7 +6,6 @@ import enum
 from typing import TypeVar
 
 from flask import flash
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -43,6 +42,7 @@ from wtforms.widgets import CheckboxInput
 
 from supportit import labels
 from supportit.db import db
+from supportit.i18n import lazy_gettext as _l
 from supportit.models import Priority, Product
 from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError

@@ -4,11 +4,11 @@ merchant's "this solved my problem" that closes a question without a ticket."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db
 from supportit.i18n import current_language
+from supportit.i18n import gettext as _
 from supportit.models import KB_CATEGORIES, Article
 from supportit.services import kb
 from supportit.services.errors import ServiceError

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db
+from supportit.i18n import gettext as _
 from supportit.intake import pipeline, quarantine
 from supportit.models import InboundMail
 from supportit.services.errors import ServiceError

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
 from supportit.extensions import csrf
+from supportit.i18n import gettext as _
 from supportit.models import (
     Merchant,
     Onboarding,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from supportit.db import db, utcnow
 from supportit.i18n import current_language
+from supportit.i18n import gettext as _
 from supportit.models import Category, Environment, Priority, Product, TicketFlag
 from supportit.services import alerts, kb, queue, satisfaction, sla, tickets
 from supportit.services.errors import ServiceError

@@ -14,12 +14,12 @@ from flask import (
     url_for,
 )
 from flask_babel import format_decimal
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
+from supportit.i18n import gettext as _
+from supportit.i18n import lazy_gettext as _l
 from supportit.intake import quarantine
 from supportit.models import Category, Merchant, Priority, Status, Ticket, User
 from supportit.services import (

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db
 from supportit.i18n import current_language
+from supportit.i18n import gettext as _
 from supportit.models import Article, Category, Priority, Status
 from supportit.services import canned
 from supportit.services.errors import ServiceError

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from supportit.db import db, utcnow
+from supportit.i18n import gettext as _
 from supportit.models import Incident, IncidentStatus, Monitor, MonitorKind, MonitorResult
 from supportit.services import monitoring, tickets
 from supportit.web.access import staff_required
