@@ -28,6 +28,26 @@ def test_ticket_page_shows_the_merchant_context(client, world) -> None:
         assert 'data-testid="transactions"' in shown and 'id="kb-panel"' in shown
 
 
+def test_the_side_panels_read_the_conversation_words_once_not_its_messages(client, world) -> None:
+    from sqlalchemy import event
+
+    ticket = factories.ticket(world.alice, "Paiement refusé")
+    for n in range(3):
+        tickets.reply(ticket, world.agent, f"Réponse {n}")
+    login(client, world.agent)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        page = client.get(f"/queue/tickets/{ticket.reference}/context")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert page.status_code == 200 and 'id="kb-panel"' in page.get_data(as_text=True)
+    reading = [s for s in statements if " FROM message " in s]
+    # The articles and the Paygate transactions share one read of two columns.
+    assert len(reading) == 1 and reading[0].startswith("SELECT message.internal, message.body_text")
+
+
 def test_the_ticket_context_is_for_staff_only(client, world) -> None:
     ticket = factories.ticket(world.alice, "Paiement refusé")
     login(client, world.alice)

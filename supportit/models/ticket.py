@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from sqlalchemy.orm.util import identity_key
 
@@ -202,6 +203,19 @@ class Ticket(db.Model):
 
     def public_messages(self) -> list[Message]:
         return [m for m in self.messages if not m.internal]
+
+    def message_texts(self) -> list[tuple[bool, str]]:
+        """(internal, body text) of each message, oldest first: from the conversation when it
+        is loaded, else these two columns alone, which is what the side panels read (their
+        words), rather than 50 messages with their authors and files."""
+        if "messages" not in sa_inspect(self).unloaded:
+            return [(m.internal, m.body_text or "") for m in self.messages]
+        rows = db.session.execute(
+            select(Message.internal, Message.body_text)
+            .where(Message.ticket_id == self.id)
+            .order_by(Message.id)
+        )
+        return [(internal, body or "") for internal, body in rows]
 
 
 # The default sort, least SLA time left first and stopped clocks last, as an expression index

@@ -387,10 +387,14 @@ def record_view(article: Article) -> None:
     db.session.commit()
 
 
-def suggest_for_ticket(ticket: Ticket, limit: int = 5) -> list[Article]:
-    """Articles for the agent beside a ticket: its subject and first message, its queue first."""
-    first = next((m for m in ticket.messages if not m.internal), None)
-    query = f"{ticket.subject} {(first.body_text if first else '')[:600]}"
+def suggest_for_ticket(
+    ticket: Ticket, limit: int = 5, texts: list[tuple[bool, str]] | None = None
+) -> list[Article]:
+    """Articles for the agent beside a ticket: its subject and first message, its queue first.
+    `texts`: the ticket's message_texts(), when the caller has them already."""
+    texts = ticket.message_texts() if texts is None else texts
+    first = next((body for internal, body in texts if not internal), "")
+    query = f"{ticket.subject} {first[:600]}"
     found = search(query, limit=limit * 2)
     category = ticket.category.value if ticket.category else None
     # Same-queue articles first, keeping the search's order within each group.

@@ -338,18 +338,22 @@ def recent_notifications(merchant: Merchant, limit: int = 50) -> list[PaygateNot
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]{3,63}")
 
 
-def transactions_for_ticket(ticket: Ticket, limit: int = 20) -> list[PaygateNotification]:
-    """Notifications of the ticket's merchant whose TransID, PayID or RefNr the ticket names."""
+def transactions_for_ticket(
+    ticket: Ticket, limit: int = 20, texts: list[tuple[bool, str]] | None = None
+) -> list[PaygateNotification]:
+    """Notifications of the ticket's merchant whose TransID, PayID or RefNr the ticket names.
+    `texts`: the ticket's message_texts(), when the caller has them already."""
     if ticket.merchant_id is None:
         return []
-    texts: Sequence[str] = [
+    texts = ticket.message_texts() if texts is None else texts
+    words: Sequence[str] = [
         ticket.subject or "",
         ticket.ref_nr or "",
         ticket.trans_id or "",
         ticket.pay_id or "",
-        *(m.body_text or "" for m in ticket.messages),
+        *(body for _internal, body in texts),
     ]
-    tokens = {token for text in texts for token in _TOKEN.findall(text)}
+    tokens = {token for text in words for token in _TOKEN.findall(text)}
     if not tokens:
         return []
     tokens_list = sorted(tokens)[:500]

@@ -123,7 +123,7 @@ def agent_suggestions(reference: str):
     """The agent's article search beside a ticket (the panel is re-rendered in place)."""
     from supportit.web.access import get_ticket_for
 
-    ticket = get_ticket_for(current_user, reference)
+    ticket = get_ticket_for(current_user, reference, conversation=False)  # its words will do
     query = request.args.get("q", "").strip()[:200]
     found = kb.search(query, limit=SUGGESTIONS) if query else kb.suggest_for_ticket(ticket)
     return render_template(

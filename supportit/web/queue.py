@@ -245,11 +245,12 @@ def _draft_form(ticket, replies: list[canned.Rendered], chosen: int | None) -> A
 
 
 def _context(ticket: Ticket) -> dict[str, object]:
+    texts = ticket.message_texts()  # for the transactions and the articles: read once
     return {
         "other_tickets": queue.other_open_tickets(ticket),
-        "transactions": paygate.transactions_for_ticket(ticket),
+        "transactions": paygate.transactions_for_ticket(ticket, texts=texts),
         "onboarding": onboarding.active_for(ticket.merchant) if ticket.merchant else None,
-        "suggestions": _kb_suggestions(ticket),
+        "suggestions": _kb_suggestions(ticket, texts),
     }
 
 
@@ -257,10 +258,10 @@ def _kb_query() -> str:
     return (request.args.get("kb") or "").strip()[:200]
 
 
-def _kb_suggestions(ticket):  # type: ignore[no-untyped-def]
+def _kb_suggestions(ticket, texts=None):  # type: ignore[no-untyped-def]
     """Articles beside the ticket: the agent's own search, else what the ticket is about."""
     query = _kb_query()
-    return kb.search(query, limit=5) if query else kb.suggest_for_ticket(ticket)
+    return kb.search(query, limit=5) if query else kb.suggest_for_ticket(ticket, texts=texts)
 
 
 def _reload_after(error: ServiceError, ticket) -> None:  # type: ignore[no-untyped-def]
@@ -284,8 +285,8 @@ def ticket(reference: str):
 @staff_required
 def ticket_context(reference: str):
     """The panels around a ticket's conversation, fetched by the ticket page once shown, and
-    the canned replies."""
-    ticket = get_ticket_for(current_user, reference)
+    the canned replies. Without the conversation: the panels read its words only."""
+    ticket = get_ticket_for(current_user, reference, conversation=False)
     return render_template(
         "queue/_ticket_context.html",
         ticket=ticket,
