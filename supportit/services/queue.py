@@ -28,7 +28,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
@@ -44,8 +44,10 @@ from supportit.models import (
 )
 from supportit.models.ticket import PG_ALL_VECTOR, PG_PUBLIC_VECTOR, TicketSearch
 
-# Loaded with each row of a ticket list: its merchant and assignee, in the same query.
-ROW_OPTIONS = (joinedload(Ticket.merchant), joinedload(Ticket.assignee))
+# Loaded with a ticket list, not one query per row: the merchants joined to the rows, the
+# assignees (a handful of agents, fourteen columns each) in one query of their own, which on
+# PostgreSQL is faster than repeating them on each of 25 rows.
+ROW_OPTIONS = (joinedload(Ticket.merchant), selectinload(Ticket.assignee))
 
 # View key → which tickets it holds. Category views show the active tickets of that queue.
 VIEWS = ("open", "mine", "unassigned", *(c.value for c in Category), "all")
