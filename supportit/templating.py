@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, dates
 from flask import Flask
@@ -30,7 +31,18 @@ def localtime(value: datetime | None, format: str = "medium") -> str:
         return ""
     if value.tzinfo is None:  # as Babel reads a naive instant: UTC
         value = value.replace(tzinfo=UTC)
-    return _datetime_formatter(current_locale(), format)(value.astimezone(current_timezone()))
+    local = value.astimezone(_zoneinfo(current_timezone()))
+    return _datetime_formatter(current_locale(), format)(local)
+
+
+@lru_cache(maxsize=8)
+def _zoneinfo(zone: tzinfo) -> tzinfo:
+    """The standard library's zone of Flask-Babel's pytz zone: the same offsets, found in a
+    quarter of the time (pytz searches its transitions at each conversion)."""
+    try:
+        return ZoneInfo(str(zone))
+    except (ValueError, ZoneInfoNotFoundError):
+        return zone
 
 
 _STANDARD_FORMATS = ("full", "long", "medium", "short")
@@ -38,22 +50,101 @@ _STANDARD_FORMATS = ("full", "long", "medium", "short")
 
 @lru_cache(maxsize=32)
 def _datetime_formatter(locale: Locale, format: str) -> Callable[[datetime], str]:
-    """Babel's format_datetime for one locale and format, its patterns parsed once."""
+    """Babel's format_datetime for one locale and format, its patterns compiled once."""
     if format not in _STANDARD_FORMATS:
         pattern = dates.parse_pattern(format)
-        return lambda local: pattern.apply(local, locale)
+        return _compiled(pattern, locale) or (lambda local: pattern.apply(local, locale))
     # The locale's way of joining a date and a time ("{1}, {0}", "{1} 'at' {0}"), as Babel
     # joins them: quotes dropped, {0} the time, {1} the date.
     joined = dates.get_datetime_format(format, locale=locale).replace("'", "")
     time_pattern = dates.parse_pattern(dates.get_time_format(format, locale=locale))
     date_pattern = dates.parse_pattern(dates.get_date_format(format, locale=locale))
+    write_date = _compiled(date_pattern, locale) or (
+        lambda local: date_pattern.apply(local, locale)
+    )
+    write_time = _compiled(time_pattern, locale) or (
+        # The reference date picks the zone's summer or winter name in the "full" format.
+        lambda local: time_pattern.apply(local.timetz(), locale, reference_date=local.date())
+    )
 
     def apply(local: datetime) -> str:
-        # The reference date picks the zone's summer or winter name in the "full" format.
-        written_time = time_pattern.apply(local.timetz(), locale, reference_date=local.date())
-        return joined.replace("{0}", written_time).replace("{1}", date_pattern.apply(local, locale))
+        return joined.replace("{0}", write_time(local)).replace("{1}", write_date(local))
 
     return apply
+
+
+def _compiled(pattern: dates.DateTimePattern, locale: Locale) -> Callable[[datetime], str] | None:
+    """A date or time pattern as one `str.format`, for the fields the pages show (day, month,
+    year, weekday, hours, minutes, seconds, am/pm), written as Babel writes them; None for a
+    pattern with another field (a zone's name), which Babel then writes.
+
+    Babel interprets the pattern field by field at each call (about 10 µs); a conversation
+    shows 50 dates, a queue page 50. Numbers are read by the format itself ("{0.day:02d}");
+    names and computed numbers are passed after the instant.
+    """
+    literal: list[str] = []
+    computed: list[Callable[[datetime], str]] = []
+    for kind, value in dates.tokenize_pattern(pattern.pattern):
+        if kind == "chars":
+            literal.append(str(value).replace("{", "{{").replace("}", "}}"))
+            continue
+        char, num = value  # type: ignore[misc]
+        attribute = _ATTRIBUTES.get(char)
+        if char in "ML" and num <= 2:
+            attribute = "month"
+        elif char == "y" and num != 2:
+            attribute = "year"
+        if attribute is not None:  # Babel's '%0*d': at least `num` digits
+            literal.append("{0." + attribute + ":0" + str(num) + "d}")
+            continue
+        field = _field(char, num, locale)
+        if field is None:
+            return None
+        computed.append(field)
+        literal.append("{" + str(len(computed)) + "}")
+    template = "".join(literal)
+    if not computed:
+        return template.format
+    return lambda local: template.format(local, *[field(local) for field in computed])
+
+
+_ATTRIBUTES = {"d": "day", "H": "hour", "m": "minute", "s": "second"}
+
+
+def _field(char: str, num: int, locale: Locale) -> Callable[[datetime], str] | None:
+    """A field that is not one of the instant's numbers, as babel.dates.DateTimeFormat
+    writes it; None for the fields the pages do not use."""
+    padded = "{:0" + str(num) + "d}"
+    if char == "y":  # "yy": the last two digits
+        return lambda local: padded.format(local.year)[-2:]
+    if char == "h":
+        return lambda local: padded.format(local.hour % 12 or 12)
+    if char == "K":
+        return lambda local: padded.format(local.hour % 12)
+    if char == "k":
+        return lambda local: padded.format(local.hour or 24)
+    if char in "ML":
+        width = {3: "abbreviated", 4: "wide", 5: "narrow"}[num]
+        context = "format" if char == "M" else "stand-alone"
+        months = dates.get_month_names(width, context, locale)
+        return lambda local: months[local.month]
+    if char == "E":
+        width = {1: "abbreviated", 2: "abbreviated", 3: "abbreviated", 4: "wide", 5: "narrow"}
+        days = dates.get_day_names(width.get(num, "short"), "format", locale)
+        return lambda local: days[local.weekday()]
+    if char == "a":
+        am, pm = (_period(period, num, locale) for period in ("am", "pm"))
+        return lambda local: pm if local.hour >= 12 else am
+    return None
+
+
+def _period(period: str, num: int, locale: Locale) -> str:
+    """Babel's name of the morning or the afternoon: the first width that has one."""
+    for width in ({3: "abbreviated", 4: "wide", 5: "narrow"}[max(3, num)], "wide", "narrow"):
+        names = dates.get_period_names(context="format", width=width, locale=locale)
+        if period in names:
+            return names[period]
+    return dates.get_period_names(context="format", width="abbreviated", locale=locale)[period]
 
 
 def localdate(value: date | None, format: str = "medium") -> str:

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from supportit.templating import localtime
 
-FORMATS = ("short", "medium", "long", "full", "d MMM HH:mm")
+FORMATS = (
+    "short",
+    "medium",
+    "long",
+    "full",
+    "d MMM HH:mm",
+    "EEE d LLL yy, h:mm a",
+    "yyyy-MM-dd kk:mm:ss",
+)
 # Three years around the project's dates, so that daylight-saving changes are crossed.
 INSTANTS = st.datetimes(
     min_value=datetime(2025, 1, 1), max_value=datetime(2028, 1, 1), timezones=st.just(UTC)
