@@ -103,6 +103,22 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return translations().ungettext(singular, plural, num) % variables
 
 
+def pgettext(context: str, string: str, **variables: Any) -> str:
+    """Flask-Babel's pgettext (a word that reads differently by context), remembered."""
+    translated = translations().upgettext(context, string)
+    return translated % variables if variables else translated
+
+
 def lazy_gettext(string: str, **variables: Any) -> LazyString:
     """gettext when the string is used, in the language of that moment (labels, forms)."""
     return LazyString(gettext, string, **variables)
+
+
+def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> LazyString:
+    """ngettext when the string is used."""
+    return LazyString(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables: Any) -> LazyString:
+    """pgettext when the string is used."""
+    return LazyString(pgettext, context, string, **variables)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_pgettext
-
 from supportit.i18n import gettext as _
 from supportit.i18n import lazy_gettext as _l
+from supportit.i18n import lazy_pgettext
 from supportit.models import (
     AlertStatus,
     Category,

@@ -75,15 +75,19 @@ def test_remembered_catalogue_follows_each_change_of_language(app) -> None:
     from flask import render_template_string, session
     from flask_babel import force_locale, refresh
 
-    from supportit.i18n import gettext, lazy_gettext, ngettext
+    from supportit.i18n import gettext, lazy_gettext, lazy_ngettext, lazy_pgettext, ngettext
 
     later = lazy_gettext("Internal note")
+    in_context = lazy_pgettext("alert", "Open")
+    counted = lazy_ngettext("%(num)d ticket", "%(num)d tickets", 3)
     in_template = "{{ _('Internal note') }}"
     with app.test_request_context("/", headers={"Accept-Language": "fr"}):
         assert gettext("Internal note") == "Note interne" == str(later)
         assert render_template_string(in_template) == "Note interne"
+        assert str(in_context) == "Ouverte" and str(counted) == "3 tickets"
         with force_locale("en"):
             assert gettext("Internal note") == "Internal note" == str(later)
+            assert str(in_context) == "Open"
             assert render_template_string(in_template) == "Internal note"
         assert gettext("Internal note") == "Note interne"
         session["lang"] = "en"

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, func, select
 
 from supportit.db import db, utcnow
 from supportit.i18n import lazy_gettext as _l
+from supportit.i18n import lazy_ngettext
 from supportit.models import AuditEvent, Merchant, Role, User
 from supportit.services import audit, notify, second_factor
 from supportit.services.errors import ServiceError

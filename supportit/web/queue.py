@@ -258,8 +258,9 @@ def _kb_query() -> str:
     return (request.args.get("kb") or "").strip()[:200]
 
 
-def _kb_suggestions(ticket, texts=None):  # type: ignore[no-untyped-def]
-    """Articles beside the ticket: the agent's own search, else what the ticket is about."""
+def _kb_suggestions(ticket, texts):  # type: ignore[no-untyped-def]
+    """Articles beside the ticket: the agent's own search, else what the ticket is about
+    (`texts`: its message_texts())."""
     query = _kb_query()
     return kb.search(query, limit=5) if query else kb.suggest_for_ticket(ticket, texts=texts)
 
