@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from supportit.paygate import crypto
 from supportit.paygate.codes import explain_code
 from supportit.paygate.inspect import MAX_INPUT, inspect
+from supportit.paygate.params import parse_pairs
 from supportit.paygate.report_text import render_text
 
 SEED = (Path(__file__).parent / "fixtures" / "paygate" / "seed001_request.txt").read_text()
@@ -330,6 +331,30 @@ def test_anything_pasted_gives_a_report_never_an_exception(raw) -> None:
     report = inspect(raw, blowfish_key=KEY, hmac_key=HMAC_KEY)
     json.dumps(report.to_dict())
     render_text(report)
+
+
+def _pairs_as_first_written(text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The splitting as first written, with a regular expression (no `%` escapes here)."""
+    pairs, strays = [], []
+    for piece in re.split(r"[&\r\n]+", text.strip()):
+        piece = piece.strip()
+        if not piece:
+            continue
+        name, sep, value = piece.partition("=")
+        if not sep or not name.strip():
+            strays.append(piece[:80])
+        else:
+            pairs.append((name.strip(), value))
+    return pairs, strays
+
+
+@given(st.text(alphabet="&=\r\n \tAaé+/", max_size=60))
+def test_pairs_are_split_at_every_run_of_ampersands_and_line_breaks(text: str) -> None:
+    # Plain string splits replaced the regular expression (ten times faster on a 5 kB request):
+    # the same pairs and strays, in the same order.
+    pairs, strays = parse_pairs(text)
+    found = ([(pair.name, pair.value) for pair in pairs], [stray.text for stray in strays])
+    assert found == _pairs_as_first_written(text)
 
 
 @settings(max_examples=100, deadline=None)
