@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    bindparam,
     event,
     inspect,
     select,
@@ -425,25 +426,24 @@ def refresh_search(connection: Connection, ticket_ids: set[int]) -> None:
     )
 
 
+# Built once, values bound at each call: every ticket opened or answered writes its row, and
+# building the statement anew (with `.values(...)`) cost more than running it.
+_SEARCH = TicketSearch.__table__
+_INSERT_SEARCH = _SEARCH.insert()
+_UPDATE_SEARCH = _SEARCH.update().where(_SEARCH.c.ticket_id == bindparam("row_ticket_id"))
+
+
 def _write_search(
     connection: Connection, texts: dict[int, tuple[str, str]], new: frozenset[int] = frozenset()
 ) -> None:
     """Write these search rows; tickets in `new` were inserted by this flush and have none yet."""
-    search = TicketSearch.__table__
     for ticket_id, (public, internal) in texts.items():
+        values = {"public_text": public, "internal_text": internal}
         updated = None
         if ticket_id not in new:
-            updated = connection.execute(
-                search.update()
-                .where(search.c.ticket_id == ticket_id)
-                .values(public_text=public, internal_text=internal)
-            )
+            updated = connection.execute(_UPDATE_SEARCH, {"row_ticket_id": ticket_id, **values})
         if updated is None or updated.rowcount == 0:
-            connection.execute(
-                search.insert().values(
-                    ticket_id=ticket_id, public_text=public, internal_text=internal
-                )
-            )
+            connection.execute(_INSERT_SEARCH, {"ticket_id": ticket_id, **values})
 
 
 @event.listens_for(Session, "after_flush")
