@@ -132,6 +132,42 @@ def test_a_new_ticket_and_its_acknowledgement_are_written_in_one_flush(world) ->
     assert ack.status.value == "pending" and ack.created_at is not None
 
 
+def test_a_new_tickets_acknowledgement_is_rendered_before_the_flush_that_numbers_it(world) -> None:
+    """That flush takes SQLite's write lock, held until the commit: rendering the three
+    templates before it lets the other intake process file its mail meanwhile. The mail is
+    rendered with a stand-in for the number; what is written names the ticket everywhere."""
+    from flask import template_rendered
+    from sqlalchemy import event, select
+    from sqlalchemy.orm import Session
+
+    from supportit.models import OutboundMail
+
+    order: list[str] = []
+
+    def rendered(sender: object, template, context: object, **extra: object) -> None:
+        order.append(template.name)
+
+    def flushed(session: Session, context: object) -> None:
+        order.append("flush")
+
+    template_rendered.connect(rendered)
+    event.listen(Session, "after_flush", flushed)
+    try:
+        ticket = factories.ticket(world.alice, "Refus 21000005", body="Le paiement est refusé.")
+    finally:
+        template_rendered.disconnect(rendered)
+        event.remove(Session, "after_flush", flushed)
+    assert order[: order.index("flush")] == [
+        "email/ack.subject.txt",
+        "email/ack.txt",
+        "email/ack.html",
+    ]
+    ack = db.session.scalars(select(OutboundMail).where(OutboundMail.ticket_id == ticket.id)).one()
+    for written in (ack.subject, ack.message_id, ack.body_text, ack.body_html):
+        assert ticket.reference in written and "unnumbered" not in written, written
+    assert f"/portal/tickets/{ticket.reference}" in ack.body_html
+
+
 def test_a_new_ticket_without_a_linked_one_flushes_without_a_dependency_cycle(
     world, monkeypatch
 ) -> None:
