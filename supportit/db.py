@@ -112,6 +112,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def on_postgresql() -> bool:
+    """Whether the session's database is PostgreSQL (production's) rather than SQLite, for
+    the few statements written differently for each."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -136,7 +142,7 @@ def commit_without_expiring() -> None:
 def continue_id_sequences() -> None:
     """PostgreSQL: each table's id sequence continues after the highest id, once rows were
     written with ids of their own (a restore, generated volume data). SQLite needs nothing."""
-    if db.engine.dialect.name != "postgresql":
+    if not on_postgresql():
         return
     for table in db.metadata.sorted_tables:
         if "id" in table.columns and table.columns["id"].autoincrement is not False:

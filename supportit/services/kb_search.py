@@ -23,7 +23,7 @@ from functools import lru_cache
 import snowballstemmer
 from sqlalchemy import bindparam, func, literal_column, select, text
 
-from supportit.db import db
+from supportit.db import db, on_postgresql
 from supportit.models import Article, ArticleSearch
 
 _WORD = re.compile(r"[^\W_]+")
@@ -91,7 +91,7 @@ def index(article: Article) -> None:
         row = ArticleSearch(article_id=article.id)
         db.session.add(row)
     row.title_terms, row.body_terms = title, body
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         # Computed by PostgreSQL in the same INSERT or UPDATE the flush sends.
         simple = literal_column("'simple'")
         row.vector = func.setweight(func.to_tsvector(simple, title), literal_column("'A'")).op(
@@ -141,7 +141,7 @@ def search_ids(
     query = parse_query(raw, as_you_type)
     if not query.words and not query.prefix:
         return []
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         return _search_postgresql(query, limit, category, published_only)
     return _search_sqlite(query, limit, category, published_only)
 

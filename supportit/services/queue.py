@@ -32,7 +32,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal, replacement_traverse
 
-from supportit.db import db
+from supportit.db import db, on_postgresql
 from supportit.models import (
     ACTIVE_STATUSES,
     Category,
@@ -161,7 +161,7 @@ def search_tokens(word: str) -> list[str]:
 def _ids_matching(tokens: list[str], include_internal: bool) -> Select[tuple[int]]:
     """Ids of the tickets whose text (models.TicketSearch) holds words starting with each of
     `tokens`; merchants' searches read the public text only."""
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         vector = PG_ALL_VECTOR if include_internal else PG_PUBLIC_VECTOR
         query = " & ".join(f"{token}:*" for token in tokens)  # tokens are [[:alnum:]] only
         # Gathered once from the GIN index, in a CTE that both the page and its count read.
@@ -216,7 +216,7 @@ def _compile_probed(element: _ProbedInOrder, compiler: SQLCompiler, **kw: Any) -
 def _plain_matches(statement: Select) -> Select:  # type: ignore[type-arg]
     """`statement` with its searches as plain IN conditions again, for counting. The CTEs
     stay the same objects, so that a page and its count share their matches."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if not on_postgresql():
         return statement  # nothing to unwrap, and a copy costs a tenth of a millisecond
     return replacement_traverse(
         statement,
@@ -231,7 +231,7 @@ def search_condition(q: str, include_internal: bool = True):
     separates words, as in the index: "CMD-4242" finds CMD-4242. Merchants' searches leave
     internal notes out, so that a note's words cannot be probed."""
     words = q.split()[:MAX_SEARCH_WORDS]
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    postgresql = on_postgresql()
     plain: list[str] = []
     conditions: list[ColumnElement[bool]] = []
     for word in words:
@@ -344,7 +344,7 @@ class TicketPagination(SelectPagination):
         statement = self._query_args["select"]
         session = self._query_args["session"]
         ids_query = statement.with_only_columns(Ticket.id)
-        counted = self._counts_with_page(session)
+        counted = self._counts_with_page()
         if counted:
             # A search on PostgreSQL gathers its matches once (a CTE) for the page and the
             # count; as a query of its own, the count gathered them again.
@@ -360,13 +360,10 @@ class TicketPagination(SelectPagination):
         by_id = {ticket.id: ticket for ticket in tickets.unique()}
         return [by_id[i] for i in ids if i in by_id]
 
-    def _counts_with_page(self, session) -> bool:  # type: ignore[no-untyped-def]
+    def _counts_with_page(self) -> bool:
         """Whether the page's query also counts the matches: for a search (the capped count)
         on PostgreSQL. SQLite's full-text matches are counted faster on their own."""
-        return (
-            self._query_args["count_limit"] is not None
-            and session.get_bind().dialect.name == "postgresql"
-        )
+        return self._query_args["count_limit"] is not None and on_postgresql()
 
     def _query_count(self) -> int:
         limit = self._query_args["count_limit"]
