@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("benchmark", help="a script of benchmarks/: intake, queue, paygate…")
     parser.add_argument("arguments", nargs=argparse.REMAINDER, help="the benchmark's own")
     args = parser.parse_args()
+    if args.rounds < 1:
+        sys.exit("--rounds: at least 1")
     if not (ROOT / "benchmarks" / f"{args.benchmark}.py").is_file():
         sys.exit(f"no benchmark named {args.benchmark!r} in benchmarks/")
     with tempfile.TemporaryDirectory(prefix="supportit-compare-") as parent:

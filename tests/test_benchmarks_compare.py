@@ -66,3 +66,14 @@ def test_an_unknown_revision_is_a_clear_error() -> None:
     )
     assert completed.returncode != 0
     assert "git could not check 'no-such-revision' out" in completed.stderr
+
+
+def test_no_round_is_a_clear_error() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", "HEAD", "--rounds", "0", "paygate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode != 0 and "--rounds: at least 1" in completed.stderr
