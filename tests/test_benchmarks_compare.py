@@ -11,6 +11,17 @@ from benchmarks.compare import first_in_round, table
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _compare(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`python -m benchmarks.compare ARGUMENTS` from the project's root, as a person runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.compare", *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_the_version_that_runs_first_alternates() -> None:
     # In a fixed order the first process of each round read 15-19% slower on the same code.
     assert [first_in_round(n) for n in range(4)] == [
@@ -38,14 +49,7 @@ def test_a_measure_one_version_does_not_print_is_shown_as_such() -> None:
 
 
 def test_it_compares_a_revision_with_the_working_tree() -> None:
-    command = ["benchmarks.compare", "HEAD", "--rounds", "2", "paygate", "--requests", "30"]
-    completed = subprocess.run(
-        [sys.executable, "-m", *command],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    completed = _compare("HEAD", "--rounds", "2", "paygate", "--requests", "30")
     assert completed.returncode == 0, completed.stderr
     assert "2 interleaved rounds" in completed.stdout
     assert "requests inspected, one core (requests/s)" in completed.stdout
@@ -57,23 +61,11 @@ def test_it_compares_a_revision_with_the_working_tree() -> None:
 
 
 def test_an_unknown_revision_is_a_clear_error() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.compare", "no-such-revision", "paygate"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    completed = _compare("no-such-revision", "paygate")
     assert completed.returncode != 0
     assert "git could not check 'no-such-revision' out" in completed.stderr
 
 
 def test_no_round_is_a_clear_error() -> None:
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.compare", "HEAD", "--rounds", "0", "paygate"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    completed = _compare("HEAD", "--rounds", "0", "paygate")
     assert completed.returncode != 0 and "--rounds: at least 1" in completed.stderr
