@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from supportit import cli, config, errors, extensions, i18n, observability, security, templating
 from supportit import db as database  # the module: `supportit.db` must stay importable by path
+from supportit.web import widgets
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     i18n.init_app(app)
     _init_login(app)
     templating.init_app(app)
+    widgets.install()
     errors.init_app(app)
     security.init_app(app)
     observability.init_app(app)
