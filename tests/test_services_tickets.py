@@ -190,3 +190,40 @@ def test_a_new_ticket_without_a_linked_one_flushes_without_a_dependency_cycle(
     linked = factories.ticket(world.alice, "Suite", linked_ticket=plain)
     assert linked.linked_ticket is plain
     assert db.session.get(Ticket, linked.id).linked_ticket_id == plain.id
+
+
+def test_a_conversation_is_read_as_rows_with_its_authors_and_files(world) -> None:
+    from supportit.models import Message
+    from supportit.services.attachments import Upload
+
+    ticket = factories.ticket(world.alice, uploads=[Upload("journal.log", b"Status=FAILED")])
+    tickets.reply(ticket, world.agent, "Voici la correction.", time_spent=20)
+    tickets.reply(
+        ticket,
+        world.agent2,
+        "Vu avec Paygate.",
+        internal=True,
+        uploads=[Upload("capture.png", b"\x89PNG note")],
+    )
+    reference = ticket.reference
+    db.session.expunge_all()
+
+    page = tickets.by_reference(reference, conversation=False)
+    shown = tickets.conversation(page)
+    # Rows, not the ORM's messages: none is built for a page that only shows them.
+    assert not [o for o in db.session.identity_map.values() if isinstance(o, Message)]
+    assert [
+        (m.author.name, m.internal, m.time_spent, [(a.filename, a.size) for a in m.attachments])
+        for m in shown
+    ] == [
+        ("Alice", False, None, [("journal.log", 13)]),
+        ("Claire Agent", False, 20, []),
+        ("Julien Agent", True, None, [("capture.png", 9)]),
+    ]
+    assert [m.body_html for m in shown][1] == "<p>Voici la correction.</p>"
+    # The merchant's side: never the internal note, nor its file.
+    assert [m.id for m in tickets.conversation(page, public=True)] == [m.id for m in shown[:2]]
+    # A ticket whose messages are loaded already tells the same from them.
+    loaded = tickets.by_reference(reference)
+    assert tickets.conversation(loaded) == shown
+    assert tickets.conversation(loaded, public=True) == shown[:2]

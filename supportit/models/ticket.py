@@ -202,9 +202,6 @@ class Ticket(db.Model):
     def is_active(self) -> bool:
         return self.status.is_active
 
-    def public_messages(self) -> list[Message]:
-        return [m for m in self.messages if not m.internal]
-
     def message_texts(self) -> list[tuple[bool, str]]:
         """(internal, body text) of each message, oldest first: from the conversation when it
         is loaded, else these two columns alone, which is what the side panels read (their

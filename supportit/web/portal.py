@@ -148,7 +148,8 @@ def urgent(reference: str):
 @bp.route("/tickets/<reference>")
 @merchant_required
 def ticket(reference: str):
-    ticket = get_ticket_for(current_user, reference)
+    # Its conversation as rows, read by _render_ticket: not as the ORM's messages.
+    ticket = get_ticket_for(current_user, reference, conversation=False)
     if ticket.merged_into_id is not None:
         return merged_redirect(ticket, "portal.ticket")
     return _render_ticket(ticket, ReplyForm())
@@ -159,7 +160,7 @@ def _render_ticket(ticket, form: ReplyForm, status: int = 200):  # type: ignore[
         render_template(
             "portal/ticket.html",
             ticket=ticket,
-            messages=ticket.public_messages(),
+            messages=tickets.conversation(ticket, public=True),
             form=form,
             action_form=ActionForm(),
             urgent_form=UrgentForm(),

@@ -204,6 +204,7 @@ def _render_ticket(ticket, reply_form=None, fields_form=None, status=200, stale=
         render_template(
             "queue/ticket.html",
             ticket=ticket,
+            messages=tickets.conversation(ticket),
             reply_form=reply_form,
             fields_form=fields_form,
             assign_form=assign_form,
@@ -275,7 +276,8 @@ def _reload_after(error: ServiceError, ticket) -> None:  # type: ignore[no-untyp
 @bp.route("/tickets/<reference>")
 @staff_required
 def ticket(reference: str):
-    found = get_ticket_for(current_user, reference)
+    # Its conversation as rows, read by _render_ticket: not as the ORM's messages.
+    found = get_ticket_for(current_user, reference, conversation=False)
     if found.merged_into_id is not None:
         return merged_redirect(found, "queue.ticket")
     watchers.mark_read(current_user, found)  # what the bell said about it is read here
