@@ -14,6 +14,7 @@ import time_machine
 import trustme
 from sqlalchemy import func, select
 
+from monitors.base import CheckResult
 from supportit.db import db
 from supportit.models import (
     Alert,
@@ -512,3 +513,38 @@ def test_daily_uptime_agrees_with_uptime_day_by_day(app, world) -> None:
             expected = min(known) if known else None
             assert day.uptime == pytest.approx(expected), day.day
     assert any(day.uptime is not None and day.uptime < 100 for day in days)
+
+
+def test_a_probe_with_nothing_to_judge_is_stored_without_loading_its_monitor(app, world, fake):
+    _, url = fake
+    monitor = http_monitor(url, expected_text="Paygate")
+    monitor_id = monitor.id
+    up = CheckResult.up("HTTP 200", 12.0)
+    db.session.expunge_all()
+    stored = monitoring.record(monitor_id, up, START, 40.0)
+    # Counters moved and the result stored by statements, not through the ORM's objects.
+    assert not [o for o in db.session.identity_map.values() if isinstance(o, Monitor)]
+    row = db.session.get(MonitorResult, stored)
+    assert (row.monitor_id, row.status, row.latency_ms, row.lag_ms, row.in_maintenance) == (
+        monitor_id,
+        CheckStatus.UP,
+        12.0,
+        40.0,
+        False,
+    )
+    monitor = db.session.get(Monitor, monitor_id)
+    assert (monitor.state, monitor.last_checked_at, monitor.consecutive_successes) == (
+        CheckStatus.UP,
+        START,
+        1,
+    )
+    # A failure has something to judge: the monitor is loaded, its counters as just moved.
+    down = CheckResult.down("HTTP 500")
+    for minute in (1, 2, 3):
+        monitoring.record(monitor_id, down, START + timedelta(minutes=minute), None)
+    assert monitor.consecutive_failures == 3 and monitor.consecutive_successes == 0
+    assert monitoring.open_incident(monitor) is not None
+    # While the incident is open a success is judged too: two of them resolve it.
+    for minute in (4, 5):
+        monitoring.record(monitor_id, up, START + timedelta(minutes=minute), None)
+    assert monitoring.open_incident(monitor) is None

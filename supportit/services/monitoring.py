@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from monitors import CHECKS
 from monitors.base import CheckResult, MonitorSpec
@@ -161,47 +161,84 @@ def check_now(monitor: Monitor, now: datetime | None = None) -> MonitorResult:
     except Exception as error:
         db.session.rollback()
         result = CheckResult.down(f"the check itself failed: {type(error).__name__}")
-    return record(spec.id, result, now, None)
+    stored = db.session.get(MonitorResult, record(spec.id, result, now, None))
+    assert stored is not None  # committed by record
+    return stored
 
 
 # --- judging results -------------------------------------------------------------------------
 
-
-def record(
-    monitor_id: int, result: CheckResult, at: datetime, lag_ms: float | None
-) -> MonitorResult:
-    monitor = db.session.get(Monitor, monitor_id)
-    if monitor is None:
-        raise LookupError(monitor_id)  # deleted while its check ran
-    quiet = in_maintenance(monitor, at)
-    row = MonitorResult(
-        monitor_id=monitor.id,
-        checked_at=at,
-        status=result.status,
-        latency_ms=result.latency_ms,
-        detail=(result.detail or "")[:500],
-        lag_ms=lag_ms,
-        in_maintenance=quiet,
+# Each probe runs these, so they are statements built once and run without the ORM: reading
+# the monitor as an object, flushing it and its result and looking the open incident up as
+# an object took half of a probe's CPU. The monitor is loaded only when there is something to
+# judge: a failure, or a success while an incident is open.
+_monitor_table = Monitor.__table__
+_COUNTERS = select(
+    Monitor.consecutive_failures, Monitor.consecutive_successes, Monitor.successes_to_close
+).where(Monitor.id == bindparam("monitor_id"))
+_MOVE_COUNTERS = (
+    update(_monitor_table)
+    .where(_monitor_table.c.id == bindparam("monitor_id"))
+    .values(
+        last_checked_at=bindparam("checked_at", type_=_monitor_table.c.last_checked_at.type),
+        state=bindparam("status", type_=_monitor_table.c.state.type),
+        consecutive_failures=bindparam("failures"),
+        consecutive_successes=bindparam("successes"),
     )
-    db.session.add(row)
+)
+_INSERT_RESULT = insert(MonitorResult.__table__)
+_OPEN_INCIDENT = select(Incident.id).where(
+    Incident.monitor_id == bindparam("monitor_id"), Incident.status == IncidentStatus.OPEN
+)
+
+
+def record(monitor_id: int, result: CheckResult, at: datetime, lag_ms: float | None) -> int:
+    """Store a check's result, move the monitor's counters, judge (open or resolve an
+    incident, page) and commit. Returns the stored result's id."""
+    counters = db.session.execute(_COUNTERS, {"monitor_id": monitor_id}).one_or_none()
+    if counters is None:
+        raise LookupError(monitor_id)  # deleted while its check ran
+    failures, successes, successes_to_close = counters
     failing = result.status is not CheckStatus.UP
-    was_recovering = monitor.consecutive_successes > 0
-    monitor.last_checked_at = at
-    monitor.state = result.status
-    if failing:
-        monitor.consecutive_failures += 1
-        monitor.consecutive_successes = 0
-    else:
-        monitor.consecutive_successes += 1
-        monitor.consecutive_failures = 0
-    # A monitor long up has no open incident (it would have closed): skip looking for one,
-    # the common case of every probe.
-    settled = not failing and monitor.consecutive_successes > 3 * monitor.successes_to_close
-    if not settled:
-        db.session.flush()
+    was_recovering = successes > 0
+    failures, successes = (failures + 1, 0) if failing else (0, successes + 1)
+    quiet = _in_maintenance(monitor_id, at)
+    # A monitor's checks never overlap (`_running`, and one scheduler runs them), so its
+    # counters are read and written back without a race.
+    db.session.execute(
+        _MOVE_COUNTERS,
+        {
+            "monitor_id": monitor_id,
+            "checked_at": at,
+            "status": result.status,
+            "failures": failures,
+            "successes": successes,
+        },
+    )
+    stored = db.session.execute(
+        _INSERT_RESULT,
+        {
+            "monitor_id": monitor_id,
+            "checked_at": at,
+            "status": result.status,
+            "latency_ms": result.latency_ms,
+            "detail": (result.detail or "")[:500],
+            "lag_ms": lag_ms,
+            "in_maintenance": quiet,
+        },
+    ).inserted_primary_key[0]
+    # A monitor long up has no open incident (it would have closed): the common case of every
+    # probe, with nothing to look up.
+    settled = not failing and successes > 3 * successes_to_close
+    if not settled and (
+        failing or db.session.scalar(_OPEN_INCIDENT, {"monitor_id": monitor_id}) is not None
+    ):
+        # As the statements above left it, even if this session held it already (check_now).
+        monitor = db.session.get(Monitor, monitor_id, populate_existing=True)
+        assert monitor is not None  # read above, in this transaction
         _judge(monitor, result, at, quiet, was_recovering)
     db.session.commit()
-    return row
+    return int(stored)
 
 
 def open_incident(monitor: Monitor) -> Incident | None:
@@ -376,10 +413,14 @@ def forget_windows() -> None:
 
 
 def in_maintenance(monitor: Monitor, at: datetime) -> bool:
+    return _in_maintenance(monitor.id, at)
+
+
+def _in_maintenance(monitor_id: int, at: datetime) -> bool:
     return any(
         window_covers(window, at)  # type: ignore[arg-type]
         for window in _windows()
-        if window.monitor_id is None or window.monitor_id == monitor.id
+        if window.monitor_id is None or window.monitor_id == monitor_id
     )
 
 
