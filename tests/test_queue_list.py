@@ -282,3 +282,33 @@ def test_a_search_counts_its_matches_on_every_page(client, world, app, monkeypat
     factories.ticket(world.alice, "Timeout toujours")
     crowded = html.unescape(client.get("/queue/?view=all&q=timeout").get_data(as_text=True))
     assert "plus de 4 tickets" in crowded
+
+
+def test_a_views_count_comes_with_its_page_on_postgresql(client, world, app) -> None:
+    from sqlalchemy import event
+
+    from supportit.db import db as database
+
+    app.config["TICKETS_PER_PAGE"] = 2
+    for n in range(3):
+        factories.ticket(world.alice, f"Remboursement {n}")
+    login(client, world.agent)
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        first = html.unescape(client.get("/queue/?view=all").get_data(as_text=True))
+        second = html.unescape(client.get("/queue/?view=all&page=2").get_data(as_text=True))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    assert "3 ticket(s)" in first and "Page 1 sur 2" in first and len(_refs(first)) == 2
+    assert "3 ticket(s)" in second and len(_refs(second)) == 1
+    # Past the end there is no row to carry the count: it is asked for on its own.
+    past = html.unescape(client.get("/queue/?view=all&page=9").get_data(as_text=True))
+    assert "3 ticket(s)" in past and not _refs(past)
+    # The view's count (not the sidebar's counts of every view, a statement of their own).
+    counts = [s for s in statements if "FROM (SELECT ticket.id" in s]
+    assert len(counts) == 2
+    if database.engine.dialect.name == "postgresql":
+        # In the statement of the page's ids: a round trip saved on each page.
+        assert all(s.startswith("SELECT ticket.id, (SELECT count(*)") for s in counts)

@@ -347,7 +347,8 @@ class TicketPagination(SelectPagination):
         counted = self._counts_with_page()
         if counted:
             # A search on PostgreSQL gathers its matches once (a CTE) for the page and the
-            # count; as a query of its own, the count gathered them again.
+            # count; as a query of its own, the count gathered them again. A view's count runs
+            # once beside the page (an InitPlan) and saves a round trip.
             count = _capped_count_select(statement, self._query_args["count_limit"])
             ids_query = ids_query.add_columns(count.scalar_subquery())
         rows = session.execute(ids_query.limit(self.per_page).offset(self._query_offset)).all()
@@ -361,14 +362,15 @@ class TicketPagination(SelectPagination):
         return [by_id[i] for i in ids if i in by_id]
 
     def _counts_with_page(self) -> bool:
-        """Whether the page's query also counts the matches: for a search (the capped count)
-        on PostgreSQL. SQLite's full-text matches are counted faster on their own."""
-        return self._query_args["count_limit"] is not None and on_postgresql()
+        """Whether the page's query also counts the matches: on PostgreSQL, where a statement
+        is a round trip to the server. SQLite's full-text matches are counted faster on their
+        own, and SQLite has no round trip to save."""
+        return on_postgresql()
 
     def _query_count(self) -> int:
         limit = self._query_args["count_limit"]
         if self._matches is not None:
-            self.more = self._matches > limit
+            self.more = limit is not None and self._matches > limit
             return limit if self.more else self._matches
         total, self.more = _capped_count(
             self._query_args["session"], self._query_args["select"], limit
