@@ -33,6 +33,8 @@ def create_app(test_config: Mapping[str, object] | None = None) -> Flask:
     app.config.from_mapping(given)
 
     database.db.init_app(app)
+    # After Flask-SQLAlchemy's own: teardowns run last registered first.
+    app.teardown_appcontext(database.end_transaction_that_only_read)
     extensions.migrate.init_app(
         app,
         database.db,
