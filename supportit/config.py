@@ -157,6 +157,18 @@ def secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def engine_options(url: str) -> dict[str, object]:
+    # A connection the database dropped (a PostgreSQL restart, a failover) is noticed before
+    # use and replaced, instead of failing the request that drew it from the pool.
+    options: dict[str, object] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # The connection used last is handed out next: it holds the statements psycopg has
+        # prepared (a statement run five times on a connection), where taking the pool's
+        # connections in turn spread each statement's runs over all of them.
+        options["pool_use_lifo"] = True
+    return options
+
+
 def from_environment(
     instance_path: Path, env: Mapping[str, str] | None = None, *, given: Mapping[str, object] = {}
 ) -> dict[str, object]:
@@ -165,6 +177,7 @@ def from_environment(
     _usable_instance_folder(instance_path)
     max_attachment_mb = env_int(env, "MAX_ATTACHMENT_MB", 10, minimum=1)
     max_attachments = env_int(env, "MAX_ATTACHMENTS_PER_MESSAGE", 5, minimum=1)
+    url = str(given.get("SQLALCHEMY_DATABASE_URI") or database_url(env, instance_path))
     return {
         "SUPPORTIT_ENV": env_choice(env, "ENV", "development", ("development", "production")),
         "SECRET_KEY": given.get("SECRET_KEY") or secret_key(env, instance_path),
@@ -175,11 +188,8 @@ def from_environment(
             for key in (env_str(env, "SECRET_KEY_FALLBACKS", "") or "").split(",")
             if key.strip()
         ],
-        "SQLALCHEMY_DATABASE_URI": given.get("SQLALCHEMY_DATABASE_URI")
-        or database_url(env, instance_path),
-        # A connection the database dropped (a PostgreSQL restart, a failover) is noticed
-        # before use and replaced, instead of failing the request that drew it from the pool.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         "SESSION_COOKIE_SECURE": env_bool(env, "SECURE_COOKIES", False),
         # Reverse proxies in front (nginx: 1): their X-Forwarded-* headers are then believed.
         "PROXY_HOPS": env_int(env, "PROXY_HOPS", 0),

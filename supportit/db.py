@@ -130,8 +130,14 @@ def _note_writes(
     context: object,
     executemany: bool,
 ) -> None:
-    # Anything but a SELECT counts, even a CTE that only reads: erring that way only costs
-    # a ROLLBACK where a COMMIT would have done.
+    compiled = getattr(context, "compiled", None)
+    built = getattr(compiled, "statement", None)
+    if getattr(built, "is_select", False) and not any(
+        cte.element.is_dml for cte in getattr(compiled, "ctes", None) or ()
+    ):
+        return  # a select built by SQLAlchemy, its CTEs included (the searches'): reads only
+    # Anything else but plain SQL starting with SELECT counts: erring that way only costs a
+    # ROLLBACK where a COMMIT would have done.
     if statement.lstrip()[:6].upper() != "SELECT":
         connection.info[_WROTE] = True
 

@@ -1,5 +1,6 @@
 """How an application context's transaction ends: reads with COMMIT on PostgreSQL, so that
-psycopg keeps the statements it prepared; anything written and not committed, rolled back."""
+psycopg keeps the statements it prepared (on the connection the pool hands out next);
+anything written and not committed, rolled back."""
 
 from __future__ import annotations
 
@@ -35,10 +36,16 @@ def test_requests_that_only_read_keep_the_statements_psycopg_prepared(own_contex
         pytest.skip("psycopg's prepared statements: PostgreSQL only")
     client = own_contexts.test_client()
     login(client, world.agent)
-    # psycopg prepares a statement run five times on a connection; the pool hands the
-    # requests, one after the other, the same connection.
+    with own_contexts.app_context():  # a pool of two connections, as after a busy moment
+        first, second = db.engine.connect(), db.engine.connect()
+        first.close()
+        second.close()
+    # psycopg prepares a statement run five times on a connection. The pool hands requests
+    # the connection used last, not each connection in turn, whose runs would then be split.
     for _ in range(7):
         assert client.get("/queue/").status_code == 200
+        # A search reads through a CTE (WITH … SELECT): reads too.
+        assert client.get("/queue/?view=all&q=paiement").status_code == 200
     with own_contexts.app_context():
         prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
     # Each request ended with ROLLBACK before, after which psycopg deallocated them all.
