@@ -164,7 +164,7 @@ def end_transaction_that_only_read(error: BaseException | None = None) -> None:
         or session.new
         or session.dirty
         or session.deleted
-        or session.get_bind().dialect.name != "postgresql"
+        or not on_postgresql()
     ):
         return
     if session.connection().info.get(_WROTE, True):

@@ -7,11 +7,12 @@ never silently overwrite each other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -604,7 +605,11 @@ def conversation(ticket: Ticket, *, public: bool = False) -> list[ShownMessage]:
     """The ticket's messages, oldest first, as its pages show them; `public`: without the
     internal notes, as the merchant sees them."""
     if "messages" not in sa_inspect(ticket).unloaded:  # loaded already: no need to ask again
-        return [_shown(m) for m in ticket.messages if not (public and m.internal)]
+        return [
+            _shown(m, m.author, [ShownFile(a.id, a.filename, a.size) for a in m.attachments])
+            for m in ticket.messages
+            if not (public and m.internal)
+        ]
     rows = db.session.execute(_CONVERSATION, {"ticket_id": ticket.id}).all()
     if public:
         rows = [row for row in rows if not row.internal]
@@ -613,31 +618,22 @@ def conversation(ticket: Ticket, *, public: bool = False) -> list[ShownMessage]:
         for message_id, *file in db.session.execute(_CONVERSATION_FILES, {"ticket_id": ticket.id}):
             files.setdefault(message_id, []).append(ShownFile(*file))
     authors = _users({row.author_id for row in rows} - {None})
-    return [
-        ShownMessage(
-            id=row.id,
-            author=authors.get(row.author_id),
-            internal=row.internal,
-            body_html=row.body_html,
-            source=row.source,
-            created_at=row.created_at,
-            time_spent=row.time_spent,
-            attachments=tuple(files.get(row.id, ())),
-        )
-        for row in rows
-    ]
+    return [_shown(row, authors.get(row.author_id), files.get(row.id, ())) for row in rows]
 
 
-def _shown(message: Message) -> ShownMessage:
+def _shown(
+    message: Message | Row[Any], author: User | None, files: Iterable[ShownFile]
+) -> ShownMessage:
+    """A message, or a row of `_CONVERSATION` (the same names), as a conversation shows it."""
     return ShownMessage(
         id=message.id,
-        author=message.author,
+        author=author,
         internal=message.internal,
         body_html=message.body_html,
         source=message.source,
         created_at=message.created_at,
         time_spent=message.time_spent,
-        attachments=tuple(ShownFile(a.id, a.filename, a.size) for a in message.attachments),
+        attachments=tuple(files),
     )
 
 
