@@ -1,5 +1,9 @@
 import html
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 from supportit.db import db
 from supportit.models import Category, Priority, Status
@@ -15,6 +19,18 @@ def _refs(page: str) -> list[str]:
 
 def _ids(response) -> set[str]:  # type: ignore[no-untyped-def]
     return set(_refs(response.get_data(as_text=True)))
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, in order."""
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
 
 
 def test_merchants_cannot_open_the_queue(client, world) -> None:
@@ -182,19 +198,10 @@ def test_bulk_assign_without_selection_says_so(client, world) -> None:
 
 
 def test_queue_page_query_count_does_not_grow_with_the_page(client, world, app) -> None:
-    from sqlalchemy import event
-
-    from supportit.db import db as database
-
     def queries_for_queue_page() -> int:
-        database.session.expunge_all()  # the request must load rows itself, as in production
-        statements: list[str] = []
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        event.listen(database.engine, "before_cursor_execute", listener)
-        try:
+        db.session.expunge_all()  # the request must load rows itself, as in production
+        with _statements() as statements:
             assert client.get("/queue/").status_code == 200
-        finally:
-            event.remove(database.engine, "before_cursor_execute", listener)
         return len(statements)
 
     login(client, world.agent)
@@ -202,7 +209,7 @@ def test_queue_page_query_count_does_not_grow_with_the_page(client, world, app) 
     for i in range(2):
         tickets.assign(factories.ticket(alice, f"T{i}"), agent, agent2)
     small = queries_for_queue_page()
-    alice, agent, agent2 = (database.session.merge(u) for u in (alice, agent, agent2))
+    alice, agent, agent2 = (db.session.merge(u) for u in (alice, agent, agent2))
     for i in range(20):
         tickets.assign(factories.ticket(alice, f"T{i}"), agent, agent2 if i % 2 else agent)
     assert queries_for_queue_page() == small
@@ -249,31 +256,22 @@ def test_a_search_matching_very_many_tickets_says_more_than_the_limit(
 
 
 def test_a_search_counts_its_matches_on_every_page(client, world, app, monkeypatch) -> None:
-    from sqlalchemy import event
-
-    from supportit.db import db as database
-
     app.config["TICKETS_PER_PAGE"] = 2
     monkeypatch.setattr(queue, "SEARCH_COUNT_LIMIT", 4)
     for n in range(3):
         factories.ticket(world.alice, f"Timeout numéro {n}")
     login(client, world.agent)
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(database.engine, "before_cursor_execute", listener)
-    try:
+    with _statements() as statements:
         first = html.unescape(client.get("/queue/?view=all&q=timeout").get_data(as_text=True))
         second = html.unescape(
             client.get("/queue/?view=all&q=timeout&page=2").get_data(as_text=True)
         )
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listener)
     assert "3 ticket(s)" in first and "Page 1 sur 2" in first
     assert "3 ticket(s)" in second and len(_refs(second)) == 1
     # Past the end there is no row to carry the count: it is asked for on its own.
     past = html.unescape(client.get("/queue/?view=all&q=timeout&page=9").get_data(as_text=True))
     assert "3 ticket(s)" in past
-    if database.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
         # The count comes with the page's ids: the matches are gathered once for both.
         searching = [s for s in statements if "ticket_search" in s]
         assert len(searching) == 2
@@ -285,22 +283,13 @@ def test_a_search_counts_its_matches_on_every_page(client, world, app, monkeypat
 
 
 def test_a_views_count_comes_with_its_page_on_postgresql(client, world, app) -> None:
-    from sqlalchemy import event
-
-    from supportit.db import db as database
-
     app.config["TICKETS_PER_PAGE"] = 2
     for n in range(3):
         factories.ticket(world.alice, f"Remboursement {n}")
     login(client, world.agent)
-    statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    event.listen(database.engine, "before_cursor_execute", listener)
-    try:
+    with _statements() as statements:
         first = html.unescape(client.get("/queue/?view=all").get_data(as_text=True))
         second = html.unescape(client.get("/queue/?view=all&page=2").get_data(as_text=True))
-    finally:
-        event.remove(database.engine, "before_cursor_execute", listener)
     assert "3 ticket(s)" in first and "Page 1 sur 2" in first and len(_refs(first)) == 2
     assert "3 ticket(s)" in second and len(_refs(second)) == 1
     # Past the end there is no row to carry the count: it is asked for on its own.
@@ -309,6 +298,6 @@ def test_a_views_count_comes_with_its_page_on_postgresql(client, world, app) -> 
     # The view's count (not the sidebar's counts of every view, a statement of their own).
     counts = [s for s in statements if "FROM (SELECT ticket.id" in s]
     assert len(counts) == 2
-    if database.engine.dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
         # In the statement of the page's ids: a round trip saved on each page.
         assert all(s.startswith("SELECT ticket.id, (SELECT count(*)") for s in counts)

@@ -2,8 +2,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from supportit.db import db
-from supportit.models import Priority, Status, Ticket
+from supportit.models import Message, Priority, Status, Ticket
 from supportit.services import tickets
+from supportit.services.attachments import Upload
 from supportit.services.errors import ServiceError, StaleTicket
 from tests import factories
 
@@ -193,9 +194,6 @@ def test_a_new_ticket_without_a_linked_one_flushes_without_a_dependency_cycle(
 
 
 def test_a_conversation_is_read_as_rows_with_its_authors_and_files(world) -> None:
-    from supportit.models import Message
-    from supportit.services.attachments import Upload
-
     ticket = factories.ticket(world.alice, uploads=[Upload("journal.log", b"Status=FAILED")])
     tickets.reply(ticket, world.agent, "Voici la correction.", time_spent=20)
     tickets.reply(
