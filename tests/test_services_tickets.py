@@ -1,6 +1,7 @@
 import pytest
 from sqlalchemy.orm import Session
 
+from supportit import inserts
 from supportit.db import db
 from supportit.models import Message, Priority, Status, Ticket
 from supportit.services import tickets
@@ -173,8 +174,13 @@ def test_a_new_ticket_without_a_linked_one_flushes_without_a_dependency_cycle(
     world, monkeypatch
 ) -> None:
     """Setting the self-referential link, even to None, makes the ORM sort a ticket's insert
-    row by row through a dependency cycle: a millisecond of every mail the intake files."""
+    row by row through a dependency cycle: a millisecond of every mail the intake files.
+
+    The ORM's flush, as when the session holds other changes than the new ticket's rows (on
+    its own, they are written by plain inserts: tests/test_inserts.py)."""
     from sqlalchemy.util import topological
+
+    monkeypatch.setattr(inserts, "_insertable", lambda session: None)
 
     cycles: list[set[object]] = []
     find_cycles = topological.find_cycles
