@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from supportit.db import db
 from supportit.intake import pipeline
+from supportit.intake.parse import parse
 from supportit.models import InboundMail, InboundReason, InboundStatus, Message, Ticket
 from tests import mail_world
 
@@ -247,7 +248,7 @@ def test_a_sender_over_the_hourly_limit_is_quarantined_and_older_mail_does_not_c
         record = lambda *args: seen.append((args[2], args[3]))  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", record)
         try:
-            pipeline._over_rate_limit("someone@example.com")
+            pipeline._seen("0" * 64, parse(mail(7)))
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
         ((statement, parameters),) = seen
@@ -258,3 +259,28 @@ def test_a_sender_over_the_hourly_limit_is_quarantined_and_older_mail_does_not_c
             )
         )
         assert "ix_inbound_mail_from_address_received (from_address=? AND received_at>?)" in plan
+
+
+def test_a_new_mail_asks_for_earlier_records_once_and_for_its_sender_once(app, world) -> None:
+    """Before it is filed, a mail reads its earlier records (the same bytes, a copy with its
+    Message-ID, its sender's last hour) in one statement, and its sender with their merchant
+    in another: each statement is a round trip, paid for every mail."""
+    from sqlalchemy import event
+
+    mail_world.build(world)
+    db.session.expire_all()  # as in an intake process: the merchant is not in the session yet
+    raw = (Path(__file__).parent / "fixtures/mail/01_plain_new_ticket.eml").read_bytes()
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        filed = pipeline.ingest(raw, channel="smtp")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert filed.status is InboundStatus.NEW_TICKET and filed.ticket.merchant == world.literie
+    before = seen[: next(i for i, s in enumerate(seen) if s.startswith("INSERT"))]
+    assert len([s for s in before if "FROM inbound_mail" in s]) == 1, before
+    assert len([s for s in before if "FROM merchant" in s or "FROM user_account" in s]) == 1

@@ -52,7 +52,7 @@ UNKNOWN = Sender(None, None, TicketFlag.SENDER_UNKNOWN)
 
 
 def identify(address: str) -> Sender:
-    user = find_by_email(address)
+    user = find_by_email(address, with_merchant=True)
     if user is not None and user.is_active:
         return Sender(user, user.merchant, None)
     merchant = merchant_for_domain(address.rpartition("@")[2])

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from supportit.db import db, utcnow
 from supportit.i18n import lazy_gettext as _l
@@ -26,10 +27,14 @@ def normalise_email(email: str) -> str:
 
 # Built once: each mail and each login runs it, and building it costs more than running it.
 _BY_EMAIL = select(User).where(func.lower(User.email) == bindparam("email"))
+# The mail intake files each mail for the sender's merchant: read with the user, it saves a
+# query a mail.
+_BY_EMAIL_WITH_MERCHANT = _BY_EMAIL.options(joinedload(User.merchant))
 
 
-def find_by_email(email: str) -> User | None:
-    return db.session.scalar(_BY_EMAIL, {"email": normalise_email(email)})
+def find_by_email(email: str, *, with_merchant: bool = False) -> User | None:
+    statement = _BY_EMAIL_WITH_MERCHANT if with_merchant else _BY_EMAIL
+    return db.session.scalar(statement, {"email": normalise_email(email)})
 
 
 def authenticate(email: str, password: str) -> User | None:
