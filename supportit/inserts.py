@@ -31,11 +31,10 @@ from sqlalchemy.sql.schema import Column
 class _Plan:
     """How the rows of one mapped class are inserted, worked out once per class."""
 
-    table: Table
     insert: Insert
     id_key: str  # the attribute holding the id the database gives
     columns: tuple[tuple[str, Column[Any]], ...]  # (attribute, column), the id left out
-    version: tuple[str, Any] | None  # (attribute, generator) of an optimistic-lock counter
+    version: tuple[str, Any] | None  # (column, generator) of an optimistic-lock counter
     # (relationship, [(attribute here, column of the other row)]) for each many-to-one.
     parents: tuple[tuple[str, tuple[tuple[str, Column[Any]], ...]], ...]
     # (relationship, [(column here, attribute of each child)]) for each one-to-many.
@@ -125,8 +124,8 @@ def _insert(connection: Connection, state: InstanceState[Any]) -> str:
                 values[key] = None if parent is None else _value_of(parent, remote)
     params = {column.key: values[key] for key, column in plan.columns if key in values}
     if plan.version is not None:
-        key, generator = plan.version
-        params[dict(plan.columns)[key].key] = generator(None)
+        version, generator = plan.version
+        params[version] = generator(None)
     result = connection.execute(plan.insert, params)
     # What was written, the columns' defaults included (a creation time, an empty list).
     written = result.last_inserted_params()
@@ -178,7 +177,7 @@ def _make_plan(mapper: Mapper[Any]) -> _Plan | None:
         if column is identity:
             id_key = prop.key
         elif column is mapper.version_id_col and mapper.version_id_generator is not False:
-            version = (prop.key, mapper.version_id_generator)
+            version = (column.key, mapper.version_id_generator)
             columns.append((prop.key, column))
         else:
             columns.append((prop.key, column))
@@ -203,7 +202,6 @@ def _make_plan(mapper: Mapper[Any]) -> _Plan | None:
             many_to_many.append(relationship.key)
     order = table.metadata.sorted_tables.index(table)
     return _Plan(
-        table=table,
         insert=table.insert(),
         id_key=id_key,
         columns=tuple(columns),

@@ -364,8 +364,7 @@ _SEEN = select(
 
 def _seen(digest: str, mail: ParsedMail) -> Seen:
     """Earlier records of this mail (these bytes, or a copy) and how much its sender sent in
-    the last hour, for the hourly limit. One statement rather than three: a third of the
-    statements a mail runs before it is filed."""
+    the last hour, for the hourly limit: one statement rather than three, for every mail."""
     row = db.session.execute(
         _SEEN,
         {
