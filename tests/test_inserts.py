@@ -8,9 +8,12 @@ from sqlalchemy.exc import IntegrityError
 
 from supportit import inserts
 from supportit.db import db
+from supportit.intake import pipeline
 from supportit.models import (
     Attachment,
     Category,
+    InboundMail,
+    InboundStatus,
     Message,
     OutboundMail,
     SlaClock,
@@ -165,3 +168,20 @@ def test_a_failed_insert_leaves_the_objects_without_an_id(world):
         inserts.flush_inserts(db.session())
     assert duplicate.id is None
     db.session.rollback()
+
+
+def test_a_mail_filed_as_a_new_ticket_points_at_the_rows_written_plainly(world):
+    """The mail's record is written after the ticket and message it names, with their keys."""
+    raw = (
+        b"From: alice@maliterie.example\r\nTo: support-it-floapay@floa.example\r\n"
+        b"Subject: Paiement 4X refuse\r\nMessage-ID: <plain-1@maliterie.example>\r\n\r\nBonjour\r\n"
+    )
+    with _orm_flushes() as flushes:
+        record = pipeline.ingest(raw, channel="smtp")
+    assert flushes == []
+    db.session.expire_all()
+    filed = db.session.get(InboundMail, record.id)
+    assert filed.status is InboundStatus.NEW_TICKET
+    assert filed.ticket.requester == world.alice
+    assert filed.message is filed.ticket.messages[0]
+    assert filed.message.email_message_id == "<plain-1@maliterie.example>"
