@@ -12,19 +12,24 @@ from supportit.intake import pipeline
 from supportit.models import (
     Attachment,
     Category,
+    Environment,
     InboundMail,
     InboundStatus,
     Message,
+    MessageSource,
     OutboundMail,
+    Priority,
+    Product,
     SlaClock,
     Ticket,
     TicketEvent,
+    TicketFlag,
     TicketPresence,
     TicketSearch,
 )
 from supportit.models.classification import TicketClassification
+from supportit.services import tickets
 from supportit.services.attachments import Upload
-from supportit.services.tickets import by_reference
 from tests import factories
 
 # Each table a new ticket writes, and what of a row names the ticket or another row rather
@@ -76,35 +81,73 @@ def _rows(ticket: Ticket) -> dict[str, list[dict[str, object]]]:
     return found
 
 
-def _open(world, subject: str) -> Ticket:
+def _open(world, variant: str, linked: Ticket | None = None) -> Ticket:
+    """A new ticket as each way in opens one: a merchant's form with files, a mail from a
+    stranger, a production problem with its order references and copied colleagues."""
+    if variant == "stranger":
+        return tickets.open_ticket(
+            None,
+            None,
+            tickets.NewTicket(
+                subject="Paiement refusé",
+                category=Category.INTEGRATION,
+                category_chosen=False,
+                body="Bonjour, le paiement est refusé.",
+                source=MessageSource.EMAIL,
+                requester_email="someone@unknown.example",
+                flag=TicketFlag.SENDER_UNKNOWN,
+                linked_ticket=linked,
+                mail=tickets.MailOrigin(message_id="<x-1@unknown.example>", html="<p>Bonjour</p>"),
+            ),
+        )
+    if variant == "production":
+        return factories.ticket(
+            world.alice,
+            "Paiements refusés en production",
+            category=Category.RUN,
+            priority=Priority.P2,
+            environment=Environment.PRODUCTION,
+            product=Product.X3,
+            ref_nr="CMD-2026-1",
+            trans_id="TX-1",
+            pay_id="PAY-1",
+            cc_emails=["dev@maliterie.example"],
+        )
     return factories.ticket(
         world.alice,
-        subject,
+        "Paiement refusé",
         body="Le paiement est refusé, voir le journal joint.",
-        uploads=[Upload("paygate.log", b"Status=FAILED")],
+        uploads=[Upload("paygate.log", b"Status=FAILED"), Upload("capture.txt", b"Code 21000005")],
     )
 
 
-def test_a_new_ticket_is_written_the_same_by_plain_inserts_as_by_the_orm(world, monkeypatch):
+@pytest.mark.parametrize("variant", ["form", "stranger", "production"])
+def test_a_new_ticket_is_written_the_same_by_plain_inserts_as_by_the_orm(
+    world, monkeypatch, variant
+):
     with _orm_flushes() as flushes:
-        plain = _open(world, "Paiement refusé")
+        plain = _open(world, variant)
     assert flushes == [], "the new ticket's rows went through the ORM's flush"
     monkeypatch.setattr(inserts, "_insertable", lambda session: None)
     with _orm_flushes() as flushes:
-        orm = _open(world, "Paiement refusé")
+        orm = _open(world, variant)
     assert flushes
     db.session.expire_all()
     assert _rows(plain) == _rows(orm)
-    assert len(_rows(plain)["sla_clock"]) == 2 and _rows(plain)["attachment"]
-    # Found by its number, with its conversation and file, as any ticket.
-    found = by_reference(plain.reference)
-    assert found is not None and found.messages[0].attachments[0].filename == "paygate.log"
-    monkeypatch.undo()
+    assert len(_rows(plain)["sla_clock"]) == 2
+    # Found by its number, with its conversation and files, as any ticket.
+    found = tickets.by_reference(plain.reference)
+    assert found is not None and found.messages[0].body_text
+    assert len(found.messages[0].attachments) == (2 if variant == "form" else 0)
+
+
+def test_a_ticket_linked_to_an_earlier_one_is_written_plainly(world):
+    earlier = _open(world, "form")
     with _orm_flushes() as flushes:
-        linked = factories.ticket(world.alice, "Suite", linked_ticket=plain)
+        linked = _open(world, "stranger", linked=earlier)
     assert flushes == []
     db.session.expire_all()
-    assert db.session.get(Ticket, linked.id).linked_ticket_id == plain.id
+    assert db.session.get(Ticket, linked.id).linked_ticket_id == earlier.id
 
 
 def test_rows_written_plainly_are_persistent_as_after_a_flush(world):
