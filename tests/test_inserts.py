@@ -31,6 +31,8 @@ from supportit.models.classification import TicketClassification
 from supportit.services import tickets
 from supportit.services.attachments import Upload
 from tests import factories
+from tests.conftest import login
+from tests.test_portal_new_ticket import VALID
 
 # Each table a new ticket writes, and what of a row names the ticket or another row rather
 # than saying something: left out of the comparison below.
@@ -228,3 +230,14 @@ def test_a_mail_filed_as_a_new_ticket_points_at_the_rows_written_plainly(world):
     assert filed.ticket.requester == world.alice
     assert filed.message is filed.ticket.messages[0]
     assert filed.message.email_message_id == "<plain-1@maliterie.example>"
+
+
+def test_a_ticket_opened_on_the_portal_is_written_plainly(client, world):
+    """The acknowledgement is rendered in the merchant's request, whose pages ask for the
+    incidents in progress: that query must not flush the new ticket through the ORM first."""
+    login(client, world.alice)
+    with _orm_flushes() as flushes:
+        response = client.post("/portal/tickets/new", data=VALID)
+    assert response.status_code == 302
+    assert flushes == []
+    assert db.session.scalars(select(Ticket)).one().subject == VALID["subject"]
