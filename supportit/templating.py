@@ -14,7 +14,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from supportit import labels
-from supportit.db import db, utcnow
+from supportit.db import utcnow
 from supportit.i18n import LANGUAGES, current_locale, current_timezone
 from supportit.i18n import gettext as _
 from supportit.models import Category, Priority, Status, Ticket
@@ -212,19 +212,12 @@ def category_badge(category: Category, short: bool = False) -> Markup:
 
 
 def _incidents_for_merchants() -> dict[str, object]:
-    """Merchants see the incidents in progress on FLOA Pay's services on every portal page.
-
-    Read without flushing what the request is writing: the mail a new ticket sends is rendered
-    (in the merchant's request, so with this too) before the ticket is written, which the
-    ticket services then do with plain inserts (supportit/inserts.py), not through this query.
-    """
+    """Merchants see the incidents in progress on FLOA Pay's services on every portal page."""
     if not (current_user and current_user.is_authenticated and current_user.is_merchant):
         return {}
     from supportit.services.monitoring import SERVICES, public_open_incidents
 
-    with db.session.no_autoflush:
-        incidents = public_open_incidents()
-    return {"service_incidents": incidents, "service_labels": SERVICES}
+    return {"service_incidents": public_open_incidents(), "service_labels": SERVICES}
 
 
 def _staff_alerts() -> dict[str, object]:

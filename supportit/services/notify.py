@@ -7,6 +7,7 @@ causes are committed together, so a change never goes unannounced and a rollback
 from __future__ import annotations
 
 import secrets
+from contextlib import nullcontext
 from email.utils import make_msgid
 
 from flask import current_app, render_template
@@ -93,9 +94,14 @@ def _queue(
         "url": public_url(f"/portal/tickets/{shown.reference}"),
         "survey": [(n, public_url(survey.path(n))) for n in satisfaction.SCORES] if survey else [],
     }
-    values = _mail(
-        shown, kind, to, cc, language_for(ticket), context, automatic=automatic, thread=thread
-    )
+    # While a new ticket is only in memory, nothing its mail reads (a query of a template's
+    # context processor, the incidents banner's in a merchant's request, or a lazy load) may
+    # write it early through the ORM's flush: it is written once, below.
+    rendering = db.session.no_autoflush if isinstance(shown, _Unnumbered) else nullcontext()
+    with rendering:
+        values = _mail(
+            shown, kind, to, cc, language_for(ticket), context, automatic=automatic, thread=thread
+        )
     if isinstance(shown, _Unnumbered):
         # The flush that numbers the ticket takes SQLite's write lock, held until the commit:
         # the mail is written before it, so that two intake processes do not wait for each
